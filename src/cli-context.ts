@@ -1,0 +1,9 @@
+import type { Console } from './core/console.js';
+
+/** What every command module receives: no globals, so tests can build their own. */
+export interface CliContext {
+  console: Console;
+  env: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT/SIGTERM; long-running work passes it down. */
+  signal: AbortSignal;
+}

@@ -1,0 +1,67 @@
+import { Command, CommanderError } from 'commander';
+import { processConsole } from './core/console.js';
+import { ExitCode, isIdsyncError } from './core/errors.js';
+import type { CliContext } from './cli-context.js';
+import { registerCommands } from './commands/index.js';
+
+const console_ = processConsole();
+const controller = new AbortController();
+const ctx: CliContext = { console: console_, env: process.env, signal: controller.signal };
+
+// First signal: let the running command stop cleanly (remove temp files, keep state).
+// Second signal: the user insists, so leave at once.
+let signalled = 0;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    signalled += 1;
+    if (signalled > 1) process.exit(ExitCode.interrupted);
+    controller.abort(sig);
+  });
+}
+
+const program = new Command('idsync')
+  .description('Keep university identity data (ECNU, Tongji) in sync with local files.')
+  .version(process.env['npm_package_version'] ?? '0.1.0', '-V, --version')
+  .option('-q, --quiet', 'print nothing on stderr but errors')
+  .option('--verbose', 'print each request, each retry and stack traces')
+  .showSuggestionAfterError(true)
+  .exitOverride()
+  .configureOutput({
+    writeOut: (s) => process.stdout.write(s),
+    writeErr: (s) => process.stderr.write(s),
+    outputError: (s, write) => write(`idsync: ${s.replace(/^error: /, '')}`),
+  })
+  .hook('preAction', (_this, action) => {
+    const opts = program.opts<{ quiet?: boolean; verbose?: boolean }>();
+    const own = action.opts<{ quiet?: boolean; verbose?: boolean }>();
+    console_.quiet = Boolean(opts.quiet ?? own.quiet);
+    console_.verbose = Boolean(opts.verbose ?? own.verbose);
+  });
+
+registerCommands(program, ctx);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = report(err);
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander has already printed its one-line message; help and version exit 0.
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (ctx.signal.aborted && !isIdsyncError(err)) {
+    console_.error(`interrupted by ${String(ctx.signal.reason)}`);
+    return ExitCode.interrupted;
+  }
+  if (isIdsyncError(err)) {
+    console_.error(err.message);
+    if (console_.verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  console_.error(`unexpected error: ${message.split('\n')[0]}${console_.verbose ? '' : ' (run with --verbose for details)'}`);
+  if (console_.verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return ExitCode.failure;
+}

@@ -1,0 +1,27 @@
+import { InvalidArgumentError } from 'commander';
+
+/** commander argParsers: a bad value becomes a one-line usage error before any request. */
+export function intInRange(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw.trim())) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+export function oneOf<T extends string>(values: readonly T[]) {
+  return (raw: string): T => {
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+  };
+}
+
+/** --param KEY=VALUE, repeatable. */
+export function collectParam(raw: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got '${raw}'`);
+  const key = raw.slice(0, eq).trim();
+  if (!/^[A-Za-z_][\w.-]*$/.test(key)) throw new InvalidArgumentError(`'${key}' is not a parameter name`);
+  return { ...previous, [key]: raw.slice(eq + 1) };
+}

@@ -1,0 +1,152 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Option, type Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
+import { UsageError } from '../core/errors.js';
+import { homePaths, resolveHome } from '../core/home.js';
+import { openSession } from '../core/session.js';
+import { parseSince } from '../core/since.js';
+import { findSource } from '../core/source-registry.js';
+import { runPull, type PullResult } from '../core/sync/engine.js';
+import { providerOf } from '../providers/index.js';
+import { outputFormats, type OutputFormat } from '../sinks/types.js';
+import { collectParam, intInRange, oneOf } from './option-parsers.js';
+import { startProgress } from './progress.js';
+
+interface PullFlags {
+  since?: string;
+  out?: string;
+  format?: OutputFormat;
+  snapshot?: string;
+  param?: Record<string, string>;
+  pageSize?: number;
+  concurrency: number;
+  overlap: number;
+  wait?: number;
+  retries?: number;
+  timeout?: number;
+}
+
+// The engine sets these itself; a user value would break paging or the watermark.
+const reservedParams = new Set(['ts', 'pageSize', 'pageNum', 'full', 'sinceUserId', 'sinceUpdateTime']);
+
+export function registerPull(program: Command, ctx: CliContext): void {
+  program
+    .command('pull')
+    .description('fetch a source (full or incremental) into files, a snapshot and the saved state')
+    .argument('<source>', "a source name (see 'idsync sources')")
+    .option('--since <when>', "last | 0 | unix seconds | 'YYYY-MM-DD[ HH:mm:ss]' (Asia/Shanghai); default 0, a full pull")
+    .option('-o, --out <file>', "write the records this run fetched to FILE ('-' for stdout)")
+    .addOption(new Option('--format <format>', 'ndjson, csv or xlsx (default: from the --out extension, else ndjson)').argParser(oneOf(outputFormats)))
+    .option('--snapshot <file>', 'keep the complete current set here (NDJSON, or SQLite for .sqlite/.db)')
+    .option('--param <key=value>', 'a platform parameter, repeatable (ecnu-students: type=本科生)', collectParam)
+    .option('--page-size <n>', 'rows per page (ECNU at most 10000)', intInRange(1, 10_000))
+    .option('--concurrency <n>', 'pages fetched at once (page-numbered sources)', intInRange(1, 32), 4)
+    .option('--overlap <seconds>', 'how far each incremental run reaches back before the watermark', intInRange(0, 30 * 86400), 300)
+    .option('--wait <seconds>', 'wait this long for another run of the same source to finish', intInRange(0, 86400))
+    .option('--retries <n>', 'attempts per request for transient failures', intInRange(1, 20))
+    .option('--timeout <seconds>', 'per-request timeout', intInRange(1, 3600))
+    .action(async (sourceName: string, flags: PullFlags) => {
+      summarise(ctx, sourceName, await pull(ctx, sourceName, flags));
+    });
+}
+
+type PullSummary = PullResult & { elapsedMs: number; retries: number };
+
+async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Promise<PullSummary> {
+  const { console: con, env } = ctx;
+  const home = homePaths(resolveHome(env));
+  const source = findSource(sourceName, home.sourcesFile);
+  const provider = providerOf(source.provider);
+  const params = flags.param ?? {};
+  for (const key of Object.keys(params)) {
+    if (reservedParams.has(key)) throw new UsageError(`--param ${key} is set by idsync itself; use --since and --page-size instead`);
+  }
+  for (const required of source.requiredParams) {
+    if (!params[required]) {
+      throw new UsageError(`source ${source.name} needs --param ${required}=VALUE (${source.description})`);
+    }
+  }
+  if (flags.pageSize !== undefined && flags.pageSize > provider.sync.maxPageSize) {
+    throw new UsageError(`--page-size for ${provider.id} is at most ${provider.sync.maxPageSize}`);
+  }
+  const since = parseSince(flags.since);
+  const out = flags.out === undefined ? undefined : resolveOut(flags.out, flags.format);
+  if (!out && flags.format) throw new UsageError('--format applies to --out; add -o FILE or -o -');
+  if (out?.format === 'xlsx' && out.target === '-' && process.stdout.isTTY) {
+    throw new UsageError('refusing to write an Excel workbook to a terminal; use -o FILE.xlsx or redirect stdout');
+  }
+  const snapshot = flags.snapshot === undefined ? undefined : path.resolve(flags.snapshot);
+  if (snapshot && out && out.target === snapshot) throw new UsageError('--out and --snapshot must be different files');
+  if (!out && !snapshot) con.warn('no --out and no --snapshot: only the state will move (add -o FILE or --snapshot FILE)');
+
+  const session = openSession({
+    provider: provider.id,
+    env,
+    log: (m) => con.debug(m),
+    signal: ctx.signal,
+    retry: {
+      ...(flags.retries !== undefined ? { attempts: flags.retries } : {}),
+      ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout * 1000 } : {}),
+    },
+    connections: Math.max(4, flags.concurrency * 2),
+  });
+  const progress = startProgress(con, `${source.name}: starting`);
+  const started = Date.now();
+  try {
+    const result = await runPull(
+      {
+        provider,
+        source,
+        params,
+        since,
+        ...(out ? { out } : {}),
+        ...(snapshot ? { snapshot } : {}),
+        ...(flags.pageSize !== undefined ? { pageSize: flags.pageSize } : {}),
+        concurrency: flags.concurrency,
+        overlapSeconds: flags.overlap,
+        ...(flags.wait !== undefined ? { waitSeconds: flags.wait } : {}),
+      },
+      {
+        home: session.home,
+        client: session.client,
+        signal: ctx.signal,
+        stdout: (text) => con.data(text),
+        pipeFile: (file) => pipeline(fs.createReadStream(file), process.stdout, { end: false }),
+        events: {
+          onPage: ({ pages, records, total }) =>
+            progress.update(`${source.name}: ${records}${total !== undefined ? `/${total}` : ''} records, ${pages} pages`),
+          onWarning: (m) => con.warn(m),
+          onInfo: (m) => con.debug(m),
+        },
+      },
+    );
+    return { ...result, elapsedMs: Date.now() - started, retries: session.client.stats.retries };
+  } finally {
+    progress.stop();
+    await session.close();
+  }
+}
+
+function resolveOut(raw: string, format: OutputFormat | undefined): { target: string; format: OutputFormat } {
+  if (raw === '-') return { target: '-', format: format ?? 'ndjson' };
+  const ext = path.extname(raw).toLowerCase();
+  const inferred: OutputFormat = ext === '.csv' ? 'csv' : ext === '.xlsx' ? 'xlsx' : 'ndjson';
+  return { target: path.resolve(raw), format: format ?? inferred };
+}
+
+function summarise(ctx: CliContext, sourceName: string, r: PullSummary): void {
+  const secs = (r.elapsedMs / 1000).toFixed(1);
+  const parts = [
+    `${sourceName}: ${r.mode} pull${r.resumed ? ' (resumed)' : ''}`,
+    `${r.records} records${r.deleted ? ` (${r.deleted} deleted)` : ''}`,
+    `${r.pages} pages`,
+    `${r.retries} retries`,
+    `${secs} s`,
+  ];
+  let line = parts.join(', ');
+  if (r.outputs.length) line += ` → ${r.outputs.join(', ')}`;
+  if (r.snapshot) line += ` (snapshot: ${r.snapshot.total} records)`;
+  ctx.console.info(line);
+}

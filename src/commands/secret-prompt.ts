@@ -1,0 +1,40 @@
+import { UsageError } from '../core/errors.js';
+
+/** Reads a secret from the terminal without echoing it (like `gh auth login`). */
+export async function promptSecret(question: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    throw new UsageError('no terminal to ask for the client secret on; pipe it in with --client-secret-stdin');
+  }
+  process.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.resume();
+  stdin.setEncoding('utf8');
+  return new Promise<string>((resolve, reject) => {
+    let secret = '';
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.removeListener('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(secret);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new UsageError('cancelled'));
+        if (ch === '\u007f' || ch === '\b') secret = secret.slice(0, -1);
+        else if (ch >= ' ') secret += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** --client-secret-stdin: the first line of standard input, for scripts and secret managers. */
+export async function readSecretFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0]?.trim() ?? '';
+}

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
+import { UsageError } from '../core/errors.js';
+import { homePaths, resolveHome } from '../core/home.js';
+import { allSources } from '../core/source-registry.js';
+import { StateStore } from '../core/state.js';
+import { formatShanghai } from '../core/sync/shanghai-time.js';
+import { formatTable } from './sources.js';
+
+export function registerState(program: Command, ctx: CliContext): void {
+  const state = program.command('state').description('show or reset the saved sync state');
+
+  state
+    .command('show')
+    .description('watermarks and last runs of every source')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { json?: boolean }) => {
+      const home = homePaths(resolveHome(ctx.env));
+      const files = await new StateStore(home.stateDir).list();
+      const rows = files.flatMap((f) =>
+        Object.values(f.entries).map((e) => ({
+          source: f.source,
+          params: e.params,
+          watermark: e.watermark,
+          watermarkShanghai: e.watermark === null ? null : formatShanghai(e.watermark),
+          snapshot: e.snapshot,
+          lastRun: e.lastRun,
+        })),
+      );
+      if (flags.json) {
+        await ctx.console.data(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      if (!rows.length) {
+        ctx.console.info(`no saved state in ${home.stateDir}`);
+        return;
+      }
+      await ctx.console.data(
+        formatTable(
+          ['SOURCE', 'PARAMS', 'NEXT --since last', 'LAST RUN', 'RECORDS', 'SNAPSHOT'],
+          rows.map((r) => [
+            r.source,
+            Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+            r.watermarkShanghai ? `after ${r.watermarkShanghai} (${r.watermark})` : 'full pull',
+            `${r.lastRun.mode} ${r.lastRun.finishedAt}`,
+            String(r.lastRun.records),
+            r.snapshot ?? '-',
+          ]),
+        ),
+      );
+    });
+
+  state
+    .command('reset')
+    .description('forget the state of a source: its next --since last run is a full pull')
+    .argument('<source>', 'source name')
+    .action(async (source: string) => {
+      const home = homePaths(resolveHome(ctx.env));
+      if (!allSources(home.sourcesFile).some((s) => s.name === source)) {
+        throw new UsageError(`unknown source '${source}'`);
+      }
+      const removed = await new StateStore(home.stateDir).reset(source);
+      ctx.console.info(removed ? `${source}: state reset; the next --since last run is a full pull` : `${source}: no saved state`);
+    });
+}

@@ -1,0 +1,73 @@
+import Conf from 'conf';
+import { ensurePrivateDir } from '../secure-dir.js';
+import type { ProviderId } from '../../providers/types.js';
+import { AuthError } from '../errors.js';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+type Stored = Partial<Record<ProviderId, ClientCredentials & { savedAt: string }>>;
+
+/** Client credentials saved by `idsync auth login`, in an owner-only file under IDSYNC_HOME. */
+export class CredentialStore {
+  readonly #conf: Conf<Stored>;
+
+  constructor(home: string) {
+    ensurePrivateDir(home);
+    this.#conf = new Conf<Stored>({
+      projectName: 'idsync',
+      cwd: home,
+      configName: 'credentials',
+      configFileMode: 0o600,
+      accessPropertiesByDotNotation: false,
+      clearInvalidConfig: false,
+    });
+  }
+
+  get path(): string {
+    return this.#conf.path;
+  }
+
+  get(provider: ProviderId): (ClientCredentials & { savedAt: string }) | undefined {
+    return this.#conf.get(provider);
+  }
+
+  set(provider: ProviderId, creds: ClientCredentials): void {
+    this.#conf.set(provider, { ...creds, savedAt: new Date().toISOString() });
+  }
+
+  delete(provider: ProviderId): boolean {
+    const had = this.#conf.has(provider);
+    this.#conf.delete(provider);
+    return had;
+  }
+}
+
+export type CredentialOrigin = 'environment' | 'stored';
+
+/**
+ * The environment wins over the stored file so that cron and CI can run without `auth login`.
+ * Both halves must come from the same place: a stored secret never pairs with an env client id.
+ */
+export function resolveCredentials(
+  provider: ProviderId,
+  env: NodeJS.ProcessEnv,
+  store: CredentialStore,
+): { creds: ClientCredentials; origin: CredentialOrigin } {
+  const prefix = `IDSYNC_${provider.toUpperCase()}_`;
+  const id = env[`${prefix}CLIENT_ID`];
+  const secret = env[`${prefix}CLIENT_SECRET`];
+  if (id && secret) return { creds: { clientId: id, clientSecret: secret }, origin: 'environment' };
+  if (id || secret) {
+    throw new AuthError(
+      `${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET must be set together (only one of them is set)`,
+    );
+  }
+  const stored = store.get(provider);
+  if (stored) return { creds: { clientId: stored.clientId, clientSecret: stored.clientSecret }, origin: 'stored' };
+  throw new AuthError(
+    `no credentials for ${provider}: run 'idsync auth login ${provider} --client-id ID' or set ${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET`,
+  );
+}

@@ -1,0 +1,76 @@
+import Conf from 'conf';
+import { createHash } from 'node:crypto';
+import { ensurePrivateDir } from '../secure-dir.js';
+
+export interface CachedToken {
+  provider: string;
+  accessToken: string;
+  /** Epoch ms after which the token must not be used (already shortened by a safety margin). */
+  expiresAt: number;
+  kind: 'client' | 'user';
+  /** For user tokens: who signed in, as far as we know. */
+  subject?: string;
+  refreshToken?: string;
+}
+
+type Stored = Record<string, CachedToken>;
+
+/**
+ * Tokens survive between runs (a nightly cron reuses the token of the previous hour's run)
+ * in an owner-only file. Entries are keyed by a hash of provider, endpoint and client id,
+ * so switching the base URL or client never reuses a foreign token.
+ */
+export class TokenCache {
+  readonly #conf: Conf<Stored>;
+  readonly #now: () => number;
+
+  constructor(home: string, now: () => number = Date.now) {
+    ensurePrivateDir(home);
+    this.#conf = new Conf<Stored>({
+      projectName: 'idsync',
+      cwd: home,
+      configName: 'tokens',
+      configFileMode: 0o600,
+      accessPropertiesByDotNotation: false,
+      clearInvalidConfig: true,
+    });
+    this.#now = now;
+  }
+
+  static key(parts: { provider: string; tokenUrl: string; clientId: string; kind: string }): string {
+    return createHash('sha256')
+      .update(`${parts.provider}\n${parts.tokenUrl}\n${parts.clientId}\n${parts.kind}`)
+      .digest('hex')
+      .slice(0, 32);
+  }
+
+  get(key: string): CachedToken | undefined {
+    const entry = this.#conf.get(key);
+    if (!entry || typeof entry.accessToken !== 'string' || typeof entry.expiresAt !== 'number') return undefined;
+    return entry.expiresAt > this.#now() ? entry : undefined;
+  }
+
+  /** Valid or not: status reports expired tokens too. */
+  all(): Array<[string, CachedToken]> {
+    return Object.entries(this.#conf.store);
+  }
+
+  set(key: string, token: CachedToken): void {
+    this.#conf.set(key, token);
+  }
+
+  delete(key: string): void {
+    this.#conf.delete(key);
+  }
+
+  deleteWhere(pred: (token: CachedToken, key: string) => boolean): number {
+    let n = 0;
+    for (const [key, token] of this.all()) {
+      if (pred(token, key)) {
+        this.#conf.delete(key);
+        n += 1;
+      }
+    }
+    return n;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The one way the program talks to the user: stdout carries data, stderr carries messages.
+ * Tests construct their own instance over string buffers.
+ */
+export interface Output {
+  write(chunk: string): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+  isTTY?: boolean;
+}
+
+export interface ConsoleOptions {
+  stdout: Output;
+  stderr: Output;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export class Console {
+  readonly stdout: Output;
+  readonly stderr: Output;
+  quiet: boolean;
+  verbose: boolean;
+
+  constructor(opts: ConsoleOptions) {
+    this.stdout = opts.stdout;
+    this.stderr = opts.stderr;
+    this.quiet = opts.quiet ?? false;
+    this.verbose = opts.verbose ?? false;
+  }
+
+  /** Data for stdout, honouring back-pressure so piping a million lines stays flat in memory. */
+  async data(text: string): Promise<void> {
+    if (!this.stdout.write(text)) await new Promise<void>((resolve) => this.stdout.once('drain', resolve));
+  }
+
+  /** A message that is part of the normal result (summaries); silenced by --quiet. */
+  info(message: string): void {
+    if (!this.quiet) this.stderr.write(`${message}\n`);
+  }
+
+  warn(message: string): void {
+    this.stderr.write(`idsync: warning: ${message}\n`);
+  }
+
+  error(message: string): void {
+    this.stderr.write(`idsync: ${message}\n`);
+  }
+
+  /** Detail for --verbose only (each retry, each request). */
+  debug(message: string): void {
+    if (this.verbose) this.stderr.write(`idsync: ${message}\n`);
+  }
+
+  get interactive(): boolean {
+    return Boolean(this.stderr.isTTY) && !this.quiet;
+  }
+}
+
+export function processConsole(): Console {
+  return new Console({ stdout: process.stdout, stderr: process.stderr });
+}

@@ -1,0 +1,62 @@
+import { isIP } from 'node:net';
+import { UsageError } from './errors.js';
+import type { ProviderId } from '../providers/types.js';
+
+export interface Endpoints {
+  baseUrl: URL;
+  tokenUrl: URL;
+}
+
+const defaults: Record<ProviderId, { base: string; tokenPath: string }> = {
+  ecnu: { base: 'https://api.ecnu.edu.cn', tokenPath: '/oauth2/token' },
+  tongji: { base: 'https://api.tongji.edu.cn', tokenPath: '/v1/token' },
+};
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
+  return false;
+}
+
+/**
+ * Credentials and tokens cross the wire in clear over http://, so plain HTTP is only for the
+ * sandbox and other loopback servers.
+ */
+export function parseServiceUrl(raw: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`${what} is not a URL: ${raw}`);
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new UsageError(`${what} uses plain http:// to a non-loopback host (${url.host}); use https://`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${what} must be an https:// URL: ${raw}`);
+  }
+  if (url.username || url.password) throw new UsageError(`${what} must not carry credentials in the URL`);
+  return url;
+}
+
+export function resolveEndpoints(provider: ProviderId, env: NodeJS.ProcessEnv): Endpoints {
+  const prefix = `IDSYNC_${provider.toUpperCase()}_`;
+  const rawBase = env[`${prefix}BASE_URL`] || defaults[provider].base;
+  const baseUrl = parseServiceUrl(rawBase, `${prefix}BASE_URL`);
+  const rawToken = env[`${prefix}TOKEN_URL`];
+  const tokenUrl = rawToken
+    ? parseServiceUrl(rawToken, `${prefix}TOKEN_URL`)
+    : joinUrl(baseUrl, defaults[provider].tokenPath);
+  return { baseUrl, tokenUrl };
+}
+
+/** Appends a path to a base that may itself carry a path prefix (a gateway mounted under /x). */
+export function joinUrl(base: URL, path: string, query?: Record<string, string>): URL {
+  const url = new URL(base.href);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+  url.search = '';
+  if (query) for (const [k, v] of Object.entries(query)) url.searchParams.append(k, v);
+  return url;
+}

@@ -1,0 +1,104 @@
+import type { ApiClient, JsonAnswer } from '../../core/api-client.js';
+import { UpstreamError } from '../../core/errors.js';
+import type { Page, PageRequest, Row } from '../types.js';
+import { checkEnvelope, syncDataSchema } from './envelope.js';
+
+interface FetchedPage {
+  rows: Row[];
+  total: number;
+  serverTime: number | undefined;
+  pageSize: number | undefined;
+}
+
+export async function fetchSyncPage(
+  client: ApiClient,
+  path: string,
+  query: Record<string, string>,
+  pageNum: number,
+): Promise<FetchedPage> {
+  let page: FetchedPage | undefined;
+  await client.getJson(path, { ...query, pageNum: String(pageNum) }, (answer: JsonAnswer) => {
+    const env = checkEnvelope(answer, path);
+    const data = syncDataSchema.safeParse(env.data);
+    if (!data.success) {
+      const issue = data.error.issues[0];
+      throw new UpstreamError(
+        `ecnu sent a malformed page ${pageNum} for ${path} (data.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}), requestId ${env.requestId ?? 'none'}`,
+        { transient: true },
+      );
+    }
+    const rows = data.data.rows ?? [];
+    for (let i = 0; i < rows.length; i += 1) {
+      const row = rows[i];
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+        throw new UpstreamError(`ecnu sent a row that is not an object (page ${pageNum}, row ${i + 1}) for ${path}`);
+      }
+    }
+    page = {
+      rows: rows as Row[],
+      total: data.data.totalNum,
+      serverTime: answer.serverTime,
+      pageSize: data.data.pageSize ?? undefined,
+    };
+  });
+  if (!page) throw new UpstreamError(`ecnu page ${pageNum} of ${path} was not read`);
+  return page;
+}
+
+/**
+ * Page-number paging (seeds/000): ts, pageSize, pageNum from 1, full. Once the first page gives
+ * totalNum, later pages are fetched `concurrency` at a time and yielded in page order.
+ * totalNum can move while the platform changes rows; the scan then follows the newest total
+ * and says so, and the engine's watermark makes the next incremental run pick up what moved.
+ */
+export async function* ecnuPages(client: ApiClient, req: PageRequest, defaultPageSize: number): AsyncGenerator<Page> {
+  const asked = req.pageSize ?? defaultPageSize;
+  const query: Record<string, string> = {
+    ...req.params,
+    ts: String(req.since ?? 0),
+    pageSize: String(asked),
+    // Any value of `full` asks for every row, departed and deleted ones included (seeds/000).
+    full: '1',
+  };
+  const path = req.source.path;
+  const first = await fetchSyncPage(client, path, query, 1);
+  // Should the platform cap pageSize below what we asked, page numbers count in its size.
+  const size = first.pageSize && first.pageSize < asked ? first.pageSize : asked;
+  if (size !== asked) query['pageSize'] = String(size);
+  let total = first.total;
+  const lastPage = () => Math.max(1, Math.ceil(total / size));
+  yield { rows: first.rows, index: 1, total, ...(first.serverTime !== undefined ? { serverTime: first.serverTime } : {}) };
+  if (first.rows.length < size && lastPage() <= 1) return;
+
+  const inflight = new Map<number, Promise<FetchedPage>>();
+  let next = 2;
+  const fill = () => {
+    while (inflight.size < req.concurrency && next <= lastPage()) {
+      const p = fetchSyncPage(client, path, query, next);
+      p.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
+      inflight.set(next, p);
+      next += 1;
+    }
+  };
+  try {
+    for (let n = 2; ; n += 1) {
+      fill();
+      const pending = inflight.get(n);
+      if (!pending) return;
+      const page = await pending;
+      inflight.delete(n);
+      if (page.total !== total) {
+        req.onWarning?.(
+          `totalNum changed from ${total} to ${page.total} during the scan (rows changed on the platform); the next incremental run picks up anything that moved`,
+        );
+        total = Math.max(total, page.total);
+      }
+      yield { rows: page.rows, index: n, total, ...(page.serverTime !== undefined ? { serverTime: page.serverTime } : {}) };
+      if (n >= lastPage() && page.rows.length < size) return;
+      if (n >= lastPage() && n * size >= total) return;
+    }
+  } finally {
+    // Let requests still in flight settle quietly when the consumer stops early.
+    for (const p of inflight.values()) p.catch(() => undefined);
+  }
+}

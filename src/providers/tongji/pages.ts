@@ -1,0 +1,66 @@
+import type { ApiClient } from '../../core/api-client.js';
+import { UpstreamError } from '../../core/errors.js';
+import { RateLimiter } from '../../core/rate-limit.js';
+import { formatShanghai } from '../../core/sync/shanghai-time.js';
+import type { Page, PageRequest, Row } from '../types.js';
+import { checkTongji, pageDataSchema } from './envelope.js';
+
+interface CursorPage {
+  rows: Row[];
+  next: string | undefined;
+  serverTime: number | undefined;
+}
+
+async function fetchCursorPage(client: ApiClient, path: string, query: Record<string, string>): Promise<CursorPage> {
+  const answer = await client.getJson(path, query, (a) => {
+    const env = checkTongji(a, path);
+    const data = pageDataSchema.safeParse(env.data ?? {});
+    if (!data.success) throw new UpstreamError(`tongji sent a malformed page for ${path}`, { transient: true });
+  });
+  const data = pageDataSchema.parse((answer.body as { data?: unknown }).data ?? {});
+  const rows = (data.userInfos ?? []) as unknown[];
+  for (const row of rows) {
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      throw new UpstreamError(`tongji sent a row that is not an object for ${path}`);
+    }
+  }
+  const next = data.sinceUserId === null || data.sinceUserId === undefined ? '' : String(data.sinceUserId);
+  return { rows: rows as Row[], next: next.trim() === '' ? undefined : next, serverTime: answer.serverTime };
+}
+
+/**
+ * Cursor paging (seeds/002–004): pass back sinceUserId; stop when it is empty or absent or no
+ * rows come. sinceUpdateTime stays the same on every page of one pull. The next request is
+ * sent before the current page is handed on, so parsing and writing overlap the network.
+ */
+export async function* tongjiPages(client: ApiClient, req: PageRequest, perSecond: number): AsyncGenerator<Page> {
+  const path = req.source.path;
+  const base: Record<string, string> = { ...(req.source.defaultParams ?? {}), ...req.params };
+  if (req.since !== undefined) base['sinceUpdateTime'] = formatShanghai(req.since);
+  const limiter = new RateLimiter(perSecond);
+  const request = async (cursor: string | undefined) => {
+    await limiter.take(req.signal);
+    return fetchCursorPage(client, path, cursor ? { ...base, sinceUserId: cursor } : base);
+  };
+  let cursor = req.resumeCursor;
+  let pending = request(cursor);
+  for (let index = 1; ; index += 1) {
+    const page = await pending;
+    if (page.rows.length === 0) return;
+    if (page.next !== undefined && page.next === cursor) {
+      throw new UpstreamError(`tongji returned the same cursor twice (sinceUserId ${page.next}) for ${path}; stopping instead of looping`);
+    }
+    if (page.next !== undefined) {
+      pending = request(page.next);
+      pending.catch(() => undefined);
+    }
+    yield {
+      rows: page.rows,
+      index,
+      ...(page.next !== undefined ? { cursor: page.next } : {}),
+      ...(page.serverTime !== undefined ? { serverTime: page.serverTime } : {}),
+    };
+    if (page.next === undefined) return;
+    cursor = page.next;
+  }
+}

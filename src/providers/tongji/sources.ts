@@ -1,0 +1,35 @@
+import type { SourceDef } from '../types.js';
+
+// Endpoints from seeds/002–004. statusCode defaults to 0 (valid people only) on the platform,
+// so people who become invalid would silently vanish; -1 asks for everyone (API.md).
+export const tongjiSources = [
+  {
+    name: 'tongji-students',
+    provider: 'tongji',
+    path: '/v2/dc/user/student_infos',
+    keyFields: ['userId'],
+    paging: 'cursor',
+    requiredParams: [],
+    defaultParams: { statusCode: '-1' },
+    description: 'students (filters: deptCode, userTypeCode, currentGrade, ...)',
+  },
+  {
+    name: 'tongji-staff',
+    provider: 'tongji',
+    path: '/v2/dc/user/teacher_infos',
+    keyFields: ['userId'],
+    paging: 'cursor',
+    requiredParams: [],
+    defaultParams: { statusCode: '-1' },
+    description: 'staff (filters: deptCode, currentStatusCode, userTypeCode)',
+  },
+  {
+    name: 'tongji-postdocs',
+    provider: 'tongji',
+    path: '/v2/dc/user/postdoc_info',
+    keyFields: ['userId'],
+    paging: 'cursor',
+    requiredParams: [],
+    description: 'postdoctoral researchers',
+  },
+] as const satisfies readonly SourceDef[];
