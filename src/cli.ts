@@ -51,9 +51,10 @@ function report(err: unknown): number {
     // commander has already printed its one-line message; help and version exit 0.
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  if (ctx.signal.aborted && !isIdsyncError(err)) {
-    console_.error(`interrupted by ${String(ctx.signal.reason)}`);
-    return ExitCode.interrupted;
+  if (ctx.signal.aborted) {
+    // 128 + signal number, as shells report it: 130 for SIGINT, 143 for SIGTERM.
+    console_.error(`interrupted by ${String(ctx.signal.reason)}; previous outputs and state left as they were`);
+    return ctx.signal.reason === 'SIGTERM' ? 143 : ExitCode.interrupted;
   }
   if (isIdsyncError(err)) {
     console_.error(err.message);

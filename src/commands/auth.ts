@@ -2,14 +2,19 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { ClientTokenSource } from '../core/auth/client-token.js';
 import { CredentialStore, resolveCredentials } from '../core/auth/credential-store.js';
-import { TokenCache } from '../core/auth/token-cache.js';
+import { authorizeInBrowser, openBrowser } from '../core/auth/loopback-redirect.js';
+import { resolveAuthorizeUrl } from '../core/auth/pkce.js';
+import { TokenCache, type CachedToken } from '../core/auth/token-cache.js';
+import { exchangeCode, passwordGrant, setUserSubject, type UserGrantOptions } from '../core/auth/user-token.js';
 import { resolveEndpoints } from '../core/endpoints.js';
 import { AuthError, UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
 import { createDispatcher } from '../core/http.js';
 import { defaultRetryPolicy } from '../core/retry.js';
 import { providerIds, type ProviderId } from '../providers/types.js';
-import { oneOf } from './option-parsers.js';
+import { openSession } from '../core/session.js';
+import { whoAmI } from '../lookup/signed-in-user.js';
+import { intInRange, oneOf } from './option-parsers.js';
 import { promptSecret, readSecretFromStdin } from './secret-prompt.js';
 
 export function registerAuth(program: Command, ctx: CliContext): void {
@@ -84,7 +89,12 @@ export function registerAuth(program: Command, ctx: CliContext): void {
           .all()
           .filter(([, t]) => t.provider === provider)
           .map(([, t]) => ({ kind: t.kind, expiresAt: new Date(t.expiresAt).toISOString(), valid: t.expiresAt > now }));
-        return { provider, baseUrl, credentials, tokens, problem };
+        // The person signed in with `auth user-login`, if any (never the token itself).
+        const userToken = cache.all().find(([, t]) => t.provider === provider && t.kind === 'user')?.[1];
+        const user = userToken
+          ? { subject: userToken.subject ?? null, expiresAt: new Date(userToken.expiresAt).toISOString(), valid: userToken.expiresAt > now }
+          : null;
+        return { provider, baseUrl, credentials, tokens, user, problem };
       });
       if (flags.json) {
         await ctx.console.data(`${JSON.stringify({ home: home.root, providers: rows }, null, 2)}\n`);
@@ -93,9 +103,11 @@ export function registerAuth(program: Command, ctx: CliContext): void {
       const lines = [`home: ${home.root}`];
       for (const r of rows) {
         const who = r.credentials ? `client ${r.credentials.clientId} (${r.credentials.origin})` : 'not logged in';
-        const valid = r.tokens.filter((t) => t.valid);
+        const valid = r.tokens.filter((t) => t.valid && t.kind === 'client');
         const token = valid.length ? `token valid until ${valid[0]?.expiresAt}` : 'no valid token cached';
-        lines.push(`${r.provider}: ${who}; ${r.baseUrl ?? 'bad base URL'}; ${token}`);
+        const person = r.user?.subject ?? 'a person';
+        const user = !r.user ? '' : r.user.valid ? `; signed in as ${person} until ${r.user.expiresAt}` : `; signed-in session of ${person} expired`;
+        lines.push(`${r.provider}: ${who}; ${r.baseUrl ?? 'bad base URL'}; ${token}${user}`);
       }
       await ctx.console.data(`${lines.join('\n')}\n`);
     });
@@ -117,4 +129,121 @@ export function registerAuth(program: Command, ctx: CliContext): void {
         ctx.console.warn(`IDSYNC_${provider.toUpperCase()}_CLIENT_ID is still set in the environment`);
       }
     });
+
+  registerUserLogin(auth, ctx);
+}
+
+interface UserLoginFlags {
+  username?: string;
+  passwordStdin?: boolean;
+  web?: boolean;
+  browser: boolean;
+  port?: number;
+  scope: string;
+  timeout: number;
+}
+
+/**
+ * Signing in as a person (API.md: password grant, or authorization code with PKCE through a
+ * loopback redirect). Lookups and photos without a userId then answer for that person.
+ */
+function registerUserLogin(auth: Command, ctx: CliContext): void {
+  auth
+    .command('user-login')
+    .description('sign in as a person (ecnu): --username U for the password grant, or --web for the browser')
+    .argument('<provider>', 'ecnu', oneOf(providerIds))
+    .option('--username <userId>', 'password grant: the person’s userId')
+    .option('--password-stdin', 'password grant: read the password from standard input instead of asking')
+    .option('--web', 'authorization-code grant with PKCE: sign in in a browser, redirected to 127.0.0.1')
+    .option('--no-browser', 'with --web: only print the sign-in URL (the default without a terminal or in CI)')
+    .option('--port <n>', 'with --web: loopback port for the redirect (default: any free port)', intInRange(1, 65535))
+    .option('--scope <scope>', 'with --web: the scope to ask for', 'ECNU-Basic')
+    .option('--timeout <seconds>', 'with --web: how long to wait for the browser', intInRange(10, 3600), 300)
+    .action(async (provider: ProviderId, flags: UserLoginFlags) => {
+      if (provider !== 'ecnu') throw new UsageError(`signing in as a person is only supported for ecnu, not ${provider}`);
+      if (Boolean(flags.web) === Boolean(flags.username)) throw new UsageError('give either --username USERID (password grant) or --web (browser sign-in)');
+      if (flags.web && flags.passwordStdin) throw new UsageError('--password-stdin goes with --username, not --web');
+      const home = homePaths(resolveHome(ctx.env));
+      const endpoints = resolveEndpoints(provider, ctx.env);
+      const { creds } = resolveCredentials(provider, ctx.env, new CredentialStore(home.root));
+      const authorizeEndpoint = flags.web ? resolveAuthorizeUrl(endpoints.baseUrl, ctx.env, provider) : undefined;
+      const password = flags.username !== undefined ? await askPassword(flags) : undefined;
+      const dispatcher = createDispatcher(1);
+      const grantOptions: UserGrantOptions = {
+        provider,
+        tokenUrl: endpoints.tokenUrl,
+        credentials: creds,
+        cache: new TokenCache(home.root),
+        dispatcher,
+        timeoutMs: defaultRetryPolicy.timeoutMs,
+        signal: ctx.signal,
+      };
+      try {
+        const token =
+          password !== undefined
+            ? await passwordGrant(grantOptions, (flags.username as string).trim(), password)
+            : await signInWithBrowser(ctx, flags, grantOptions, authorizeEndpoint as URL);
+        ctx.console.info(
+          `${provider}: signed in${token.subject ? ` as ${token.subject}` : ''} until ${new Date(token.expiresAt).toISOString()}; token kept in ${home.tokensFile}`,
+        );
+      } finally {
+        await dispatcher.close();
+      }
+    });
+
+  auth
+    .command('user-logout')
+    .description('forget the signed-in person (the application’s credentials stay)')
+    .argument('<provider>', 'ecnu or tongji', oneOf(providerIds))
+    .action(async (provider: ProviderId) => {
+      const home = homePaths(resolveHome(ctx.env));
+      const removed = new TokenCache(home.root).deleteWhere((t) => t.provider === provider && t.kind === 'user');
+      ctx.console.info(removed ? `${provider}: signed out (${removed} token(s) removed)` : `${provider}: nobody signed in`);
+    });
+}
+
+/** Authorization code with PKCE: print (and maybe open) the URL, wait for the redirect, exchange at once. */
+async function signInWithBrowser(ctx: CliContext, flags: UserLoginFlags, grant: UserGrantOptions, authorizeEndpoint: URL): Promise<CachedToken> {
+  // No browser for cron, CI or a pipe: the URL on stderr is enough there.
+  const interactive = Boolean(process.stderr.isTTY) && !ctx.env['CI'];
+  const answer = await authorizeInBrowser({
+    authorizeEndpoint,
+    clientId: grant.credentials.clientId,
+    scope: flags.scope,
+    timeoutMs: flags.timeout * 1000,
+    signal: ctx.signal,
+    ...(flags.port !== undefined ? { port: flags.port } : {}),
+    onUrl: (url) => {
+      // Written whatever --quiet says: without it nobody can sign in.
+      ctx.console.stderr.write(`Open this URL in a browser to sign in to ${grant.provider}:\n${url.href}\n`);
+      if (flags.browser && interactive) openBrowser(url.href);
+    },
+  });
+  const token = await exchangeCode(grant, answer);
+  const subject = await identify(ctx, grant.provider as ProviderId);
+  if (subject === undefined) return token;
+  setUserSubject(grant, subject);
+  return { ...token, subject };
+}
+
+/** Who the code grant signed in: asked of the platform, since the token does not say. */
+async function identify(ctx: CliContext, provider: ProviderId): Promise<string | undefined> {
+  const session = openSession({ provider, env: ctx.env, log: (m) => ctx.console.debug(m), signal: ctx.signal, auth: 'user', retry: { attempts: 2 } });
+  try {
+    return await whoAmI(session.client);
+  } catch (err) {
+    ctx.console.debug(`could not tell who signed in: ${(err as Error).message}`);
+    return undefined;
+  } finally {
+    await session.close();
+  }
+}
+
+async function askPassword(flags: UserLoginFlags): Promise<string> {
+  if (!flags.passwordStdin && !process.stdin.isTTY) {
+    throw new UsageError('no terminal to ask for the password on; pipe it in with --password-stdin');
+  }
+  const password = flags.passwordStdin ? await readSecretFromStdin() : await promptSecret(`password of ${flags.username}: `);
+  if (!password) throw new UsageError('the password is empty');
+  return password;
 }

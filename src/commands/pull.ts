@@ -141,12 +141,16 @@ function summarise(ctx: CliContext, sourceName: string, r: PullSummary): void {
   const parts = [
     `${sourceName}: ${r.mode} pull${r.resumed ? ' (resumed)' : ''}`,
     `${r.records} records${r.deleted ? ` (${r.deleted} deleted)` : ''}`,
-    `${r.pages} pages`,
-    `${r.retries} retries`,
+    `${plural(r.pages, 'page')}`,
+    `${plural(r.retries, 'retry', 'retries')}`,
     `${secs} s`,
   ];
   let line = parts.join(', ');
   if (r.outputs.length) line += ` → ${r.outputs.join(', ')}`;
   if (r.snapshot) line += ` (snapshot: ${r.snapshot.total} records)`;
   ctx.console.info(line);
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

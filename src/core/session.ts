@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { ApiClient } from './api-client.js';
 import { ClientTokenSource } from './auth/client-token.js';
+import { UserTokenSource } from './auth/user-token.js';
 import { CredentialStore, resolveCredentials } from './auth/credential-store.js';
 import { TokenCache } from './auth/token-cache.js';
 import { resolveEndpoints } from './endpoints.js';
@@ -23,6 +24,11 @@ export interface SessionOptions {
   signal?: AbortSignal;
   retry?: Partial<RetryPolicy>;
   connections?: number;
+  /**
+   * 'client' (default): the application's client-credentials token. 'user': the token of the
+   * person signed in with `idsync auth user-login`, for lookups that mean "me".
+   */
+  auth?: 'client' | 'user';
 }
 
 /**
@@ -35,16 +41,18 @@ export function openSession(opts: SessionOptions): Session {
   const { creds } = resolveCredentials(opts.provider, opts.env, new CredentialStore(home.root));
   const dispatcher = createDispatcher(opts.connections);
   const retry = { ...defaultRetryPolicy, ...opts.retry };
-  const tokens = new ClientTokenSource({
+  const common = {
     provider: opts.provider,
     tokenUrl: endpoints.tokenUrl,
     credentials: creds,
     cache: new TokenCache(home.root),
     dispatcher,
-    retry,
-    log: opts.log,
     ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  };
+  const tokens =
+    opts.auth === 'user'
+      ? new UserTokenSource({ ...common, timeoutMs: retry.timeoutMs })
+      : new ClientTokenSource({ ...common, retry, log: opts.log });
   const client = new ApiClient({
     provider: opts.provider,
     baseUrl: endpoints.baseUrl,

@@ -58,8 +58,8 @@ export interface SnapshotOptions {
   updateField: string;
   /** External sort of an NDJSON snapshot: lines per sorted run (default 100,000). */
   sortChunkLines?: number;
-  /** External sort: characters per sorted run (default 24M, ~48 MB of string memory at worst). */
-  sortChunkChars?: number;
+  /** External sort: bytes of records per sorted run (default 32 MiB). */
+  sortChunkBytes?: number;
 }
 
 export interface OutputOptions {

@@ -47,6 +47,7 @@ export class ClientTokenSource {
       provider: options.provider,
       tokenUrl: options.tokenUrl.href,
       clientId: options.credentials.clientId,
+      clientSecret: options.credentials.clientSecret,
       kind: 'client',
     });
   }

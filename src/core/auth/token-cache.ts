@@ -37,9 +37,13 @@ export class TokenCache {
     this.#now = now;
   }
 
-  static key(parts: { provider: string; tokenUrl: string; clientId: string; kind: string }): string {
+  /**
+   * The secret is part of the key (hashed, never stored): a token obtained with the old
+   * secret must not make a wrong or revoked secret look valid.
+   */
+  static key(parts: { provider: string; tokenUrl: string; clientId: string; clientSecret?: string; kind: string }): string {
     return createHash('sha256')
-      .update(`${parts.provider}\n${parts.tokenUrl}\n${parts.clientId}\n${parts.kind}`)
+      .update(`${parts.provider}\n${parts.tokenUrl}\n${parts.clientId}\n${parts.clientSecret ?? ''}\n${parts.kind}`)
       .digest('hex')
       .slice(0, 32);
   }

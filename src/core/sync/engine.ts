@@ -84,7 +84,12 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     const since = resolveSince(job, previous, deps.events);
     const mode = since === undefined ? 'full' : 'incremental';
     await fs.mkdir(workDir, { recursive: true, mode: 0o700 });
-    const spec = { keyFields: source.keyFields, updateField: provider.sync.updateField, isDeleted: provider.sync.isDeleted };
+    const spec = {
+      keyFields: source.keyFields,
+      updateField: provider.sync.updateField,
+      isDeleted: provider.sync.isDeleted,
+      dropDeleted: mode === 'full',
+    };
     const spoolPath = path.join(workDir, 'spool.ndjson');
 
     // A cursor-paged pull killed earlier resumes from its last durable page.
@@ -135,7 +140,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
             startedAt,
           });
         }
-        deps.events.onPage?.({ pages, records: spool.count, total: lastTotal });
+        deps.events.onPage?.({ pages, records: spool.received, total: lastTotal });
       }
       if (deps.signal.aborted) throw new InterruptedError(String(deps.signal.reason));
       await spool.sync();
@@ -194,7 +199,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
         finishedAt: new Date().toISOString(),
         mode,
         since: since ?? null,
-        records: spool.count,
+        records: spool.received,
         pages,
         deleted: spool.deleted,
         serverTime: serverStart ?? null,
@@ -203,7 +208,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       },
     });
     keepWork = false;
-    return { mode, since, watermark, records: spool.count, deleted: spool.deleted, pages, outputs, snapshot, resumed };
+    return { mode, since, watermark, records: spool.received, deleted: spool.deleted, pages, outputs, snapshot, resumed };
   } finally {
     if (!keepWork) await fs.rm(workDir, { recursive: true, force: true });
     await lock.release();

@@ -2,12 +2,18 @@ import fs from 'node:fs/promises';
 import type { Row } from '../../providers/types.js';
 import type { Spool } from '../../sinks/types.js';
 import { UpstreamError } from '../errors.js';
+import { writeError } from '../../sinks/atomic-file.js';
 import { parseShanghaiFast } from './shanghai-time.js';
 
 export interface SpoolSpec {
   keyFields: readonly string[];
   updateField: string;
   isDeleted(row: Row): boolean;
+  /**
+   * A full pull's result is the current set: tombstones are counted but not kept, since
+   * only an incremental consumer has anything to delete (CLI.md, "What pull promises").
+   */
+  dropDeleted: boolean;
 }
 
 /**
@@ -19,7 +25,10 @@ export class SpoolWriter {
   readonly #fieldSet = new Set<string>();
   readonly #keys = new Set<string>();
   readonly #keyFieldCounts = new Map<string, number>();
+  /** Lines in the spool. */
   count = 0;
+  /** Records the platform sent, tombstones included. */
+  received = 0;
   bytes = 0;
   deleted = 0;
   hasDuplicateKeys = false;
@@ -33,7 +42,11 @@ export class SpoolWriter {
   ) {}
 
   static async open(path: string, spec: SpoolSpec): Promise<SpoolWriter> {
-    return new SpoolWriter(path, spec, await fs.open(path, 'w', 0o600));
+    try {
+      return new SpoolWriter(path, spec, await fs.open(path, 'w', 0o600));
+    } catch (err) {
+      throw writeError(err, path);
+    }
   }
 
   /** Continue appending to `path` with what `from` learnt while writing it. */
@@ -44,6 +57,7 @@ export class SpoolWriter {
     for (const k of from.#keys) w.#keys.add(k);
     for (const [f, n] of from.#keyFieldCounts) w.#keyFieldCounts.set(f, n);
     w.count = from.count;
+    w.received = from.received;
     w.bytes = from.bytes;
     w.deleted = from.deleted;
     w.hasDuplicateKeys = from.hasDuplicateKeys;
@@ -63,6 +77,7 @@ export class SpoolWriter {
   /** Serialises rows as lines; validates keys. Returns the text appended. */
   async append(rows: readonly Row[], where: string): Promise<string> {
     let text = '';
+    let kept = 0;
     const { updateField } = this.spec;
     for (let i = 0; i < rows.length; i += 1) {
       const row = rows[i] as Row;
@@ -84,14 +99,23 @@ export class SpoolWriter {
         this.maxUpdated = t;
         this.maxUpdatedText = stamp as string;
       }
-      if (this.spec.isDeleted(row)) this.deleted += 1;
+      if (this.spec.isDeleted(row)) {
+        this.deleted += 1;
+        if (this.spec.dropDeleted) continue;
+      }
       text += `${JSON.stringify(row)}\n`;
+      kept += 1;
     }
+    this.received += rows.length;
     if (text) {
       const buf = Buffer.from(text, 'utf8');
-      await this.handle.write(buf);
+      try {
+        await this.handle.write(buf);
+      } catch (err) {
+        throw writeError(err, this.path);
+      }
       this.bytes += buf.length;
-      this.count += rows.length;
+      this.count += kept;
     }
     return text;
   }
@@ -108,7 +132,11 @@ export class SpoolWriter {
   }
 
   async sync(): Promise<void> {
-    await this.handle.sync();
+    try {
+      await this.handle.sync();
+    } catch (err) {
+      throw writeError(err, this.path);
+    }
   }
 
   async close(): Promise<void> {

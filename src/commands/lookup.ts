@@ -1,0 +1,103 @@
+import { Option, type Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
+import { ExitCode, IdsyncError, UsageError } from '../core/errors.js';
+import { openSession } from '../core/session.js';
+import { readAllStdin, readIds } from '../lookup/id-input.js';
+import { findLookupKind, idSearchKind, lookupKinds, type LookupKind } from '../lookup/lookup-kinds.js';
+import { consentWarning, createMasker, maskedNote, maskIdNumber } from '../lookup/mask-id-number.js';
+import { createRecordWriter, defaultFormat, recordFormats, type RecordFormat } from '../lookup/record-output.js';
+import { runLookup } from '../lookup/run-lookup.js';
+import { requireSignedInUser } from '../lookup/signed-in-user.js';
+import { providerIds, type ProviderId } from '../providers/types.js';
+import { intInRange, oneOf } from './option-parsers.js';
+
+interface LookupFlags {
+  provider: ProviderId;
+  kind?: string;
+  byIdcard?: boolean;
+  format?: RecordFormat;
+  idsFile?: string;
+  concurrency: number;
+  reveal?: boolean;
+}
+
+const kindHelp = providerIds.map((p) => `${p}: ${lookupKinds[p].map((k) => k.name).join(', ')}`).join('; ');
+
+export function registerLookup(program: Command, ctx: CliContext): void {
+  program
+    .command('lookup')
+    .description('look people up by userId (or by ID-card number); without ids, the signed-in person')
+    .argument('[userId...]', "userIds; '-' reads more from standard input, one a line")
+    .requiredOption('--provider <provider>', 'ecnu or tongji', oneOf(providerIds))
+    .option('--kind <kind>', `what to ask (${kindHelp}); default ecnu info, tongji student`)
+    .option('--by-idcard', 'the arguments are ID-card numbers (zjhm): find the people holding them (ecnu)')
+    .addOption(new Option('--format <format>', 'ndjson, json or table (default: table on a terminal, else ndjson)').argParser(oneOf(recordFormats)))
+    .option('--ids-file <file>', 'read userIds from FILE, one a line')
+    .option('--concurrency <n>', 'requests at once', intInRange(1, 32), 4)
+    .option('--reveal', 'show ID-card numbers unmasked (only with the person’s consent)')
+    .action(async (args: string[], flags: LookupFlags) => lookup(ctx, args, flags));
+}
+
+async function lookup(ctx: CliContext, args: string[], flags: LookupFlags): Promise<void> {
+  const { console: con } = ctx;
+  const kind = chooseKind(flags);
+  const bySecret = kind === idSearchKind;
+  const show = (value: string) => (bySecret && !flags.reveal ? maskIdNumber(value) : value);
+  const what = bySecret ? 'ID-card number' : 'userId';
+  const ids = await readIds(
+    { args, ...(flags.idsFile !== undefined ? { idsFile: flags.idsFile } : {}), readStdin: () => readAllStdin() },
+    { what, show },
+  );
+  const me = ids.length === 0;
+  if (me && !kind.allowsMe) {
+    throw new UsageError(
+      kind.provider === 'ecnu'
+        ? `give at least one ${what}: ${bySecret ? '--by-idcard' : `--kind ${kind.name}`} cannot answer for the signed-in person`
+        : `give at least one userId: tongji lookups cannot answer for a signed-in person`,
+    );
+  }
+  const signedIn = me ? requireSignedInUser(kind.provider, ctx.env) : undefined;
+  if (flags.reveal) con.warn(consentWarning);
+
+  const session = openSession({
+    provider: kind.provider,
+    env: ctx.env,
+    log: (m) => con.debug(m),
+    signal: ctx.signal,
+    connections: Math.max(4, flags.concurrency),
+    ...(me ? { auth: 'user' as const } : {}),
+  });
+  const writer = createRecordWriter(flags.format ?? defaultFormat(con.stdout.isTTY), (text) => con.data(text));
+  const masker = createMasker(Boolean(flags.reveal));
+  let firstFailure: IdsyncError | undefined;
+  try {
+    const summary = await runLookup(
+      session.client,
+      { kind, ids: me ? undefined : ids, concurrency: flags.concurrency, signal: ctx.signal },
+      {
+        onRecord: (row) => writer.add(masker.apply(row)),
+        onNotFound: (id) => con.error(`not found: ${id !== undefined ? show(id) : `${signedIn?.subject ?? 'the signed-in person'} (signed in)`}`),
+        onFailure: (failedIds, err) => {
+          firstFailure ??= err;
+          const who = failedIds.length > 1 ? `${show(failedIds[0] as string)} and ${failedIds.length - 1} more` : show(failedIds[0] ?? 'me');
+          con.error(`${who}: ${err.message}`);
+        },
+        onWarning: (m) => con.warn(m),
+      },
+    );
+    await writer.finish();
+    if (masker.masked > 0) con.info(maskedNote(masker.masked));
+    const asked = me ? 1 : ids.length;
+    if (firstFailure) throw new IdsyncError(`lookup: ${summary.failed} of ${asked} failed`, firstFailure.exitCode);
+    if (summary.notFound > 0) throw new IdsyncError(`lookup: ${summary.notFound} of ${asked} not found`, ExitCode.partial);
+  } finally {
+    await session.close();
+  }
+}
+
+function chooseKind(flags: LookupFlags): LookupKind {
+  if (!flags.byIdcard) return findLookupKind(flags.provider, flags.kind);
+  if (flags.provider !== 'ecnu') throw new UsageError('--by-idcard is only available from ecnu (its idsearch interface)');
+  if (flags.kind !== undefined) throw new UsageError('--by-idcard and --kind do not go together');
+  return idSearchKind;
+}

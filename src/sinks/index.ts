@@ -1,0 +1,33 @@
+import { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
+import { prepareSqliteSnapshot } from './snapshot-sqlite.js';
+import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
+
+export { AtomicFile, fileError, syncFolder, tempPathFor, writeError } from './atomic-file.js';
+export { cellText } from './cell-text.js';
+export { writeCsv } from './output-csv.js';
+export { sheetNameFor, writeXlsx, xlsxMaxRecords } from './output-xlsx.js';
+export { prepareOutput, writeOutput } from './output.js';
+export { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
+export { prepareSqliteSnapshot } from './snapshot-sqlite.js';
+export { ByteLineReader } from './byte-line-reader.js';
+export { readLineBatches, readLines, uniqueLineBatches, uniqueLines } from './spool-reader.js';
+export type { TextSink } from './text-sink.js';
+export * from './types.js';
+
+/** Whether a snapshot path names an SQLite database (CLI.md: `.sqlite` or `.db`). */
+export function isSqliteSnapshot(file: string): boolean {
+  return /\.(sqlite|db)$/i.test(file);
+}
+
+/**
+ * Prepares the snapshot after a run: the complete current set, one record per key (the last
+ * occurrence), tombstones applied and never kept; merged into the previous snapshot when
+ * incremental, replacing it when full. SQLite for `.sqlite`/`.db`, sorted NDJSON otherwise.
+ */
+export function prepareSnapshot(
+  spool: Spool,
+  file: string,
+  opts: SnapshotOptions,
+): Promise<PreparedWrite & { result: SnapshotResult }> {
+  return isSqliteSnapshot(file) ? prepareSqliteSnapshot(spool, file, opts) : prepareNdjsonSnapshot(spool, file, opts);
+}

@@ -1,0 +1,74 @@
+import { PassThrough, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { AtomicFile, writeError } from './atomic-file.js';
+import { writeCsv } from './output-csv.js';
+import { writeXlsx } from './output-xlsx.js';
+import { uniqueLineBatches } from './spool-reader.js';
+import { writableSink, type TextSink } from './text-sink.js';
+import type { OutputFormat, OutputOptions, PreparedWrite, Spool } from './types.js';
+
+async function writeNdjson(spool: Spool, out: TextSink): Promise<number> {
+  let count = 0;
+  for await (const batch of uniqueLineBatches(spool)) {
+    count += batch.length;
+    await out.write(batch.join('\n') + '\n');
+  }
+  return count;
+}
+
+/**
+ * Writes the `-o FILE` output into a temp file next to `dest`, fsync'd but not yet visible:
+ * commit() renames it into place, abort() removes it. The records are the spool's, one per key
+ * (the last occurrence), tombstones included so that a consumer can apply them.
+ */
+export async function prepareOutput(
+  spool: Spool,
+  dest: string,
+  format: OutputFormat,
+  opts: OutputOptions,
+): Promise<PreparedWrite> {
+  const file = await AtomicFile.create(dest);
+  try {
+    let count: number;
+    if (format === 'ndjson' && !spool.hasDuplicateKeys) {
+      // The spool already is the output: let the OS copy it (copy_file_range, or a reflink).
+      await file.copyFrom(spool.path);
+      count = spool.count;
+    } else if (format === 'ndjson') {
+      count = await writeNdjson(spool, file);
+    } else if (format === 'csv') {
+      count = await writeCsv(spool, file);
+    } else {
+      count = await writeXlsx(spool, file.stream, opts.sheetName);
+    }
+    await file.finish();
+    return {
+      describe: `${count} record${count === 1 ? '' : 's'} → ${dest}`,
+      commit: () => file.commit(),
+      abort: () => file.abort(),
+    };
+  } catch (err) {
+    await file.abort();
+    throw writeError(err, file.dest);
+  }
+}
+
+/**
+ * The same output streamed to a Writable that stays open (`-o -`: standard output).
+ * Returns the number of records.
+ */
+export async function writeOutput(
+  spool: Spool,
+  out: Writable,
+  format: OutputFormat,
+  opts: OutputOptions,
+): Promise<number> {
+  if (format === 'ndjson') return writeNdjson(spool, writableSink(out));
+  if (format === 'csv') return writeCsv(spool, writableSink(out));
+  // exceljs ends the stream it writes to; standard output must stay open, so it gets a relay.
+  const relay = new PassThrough();
+  relay.pipe(out, { end: false });
+  const count = await writeXlsx(spool, relay, opts.sheetName);
+  await finished(relay);
+  return count;
+}

@@ -1,0 +1,167 @@
+import path from 'node:path';
+import { IdsyncError } from '../core/errors.js';
+import type { Row } from '../providers/types.js';
+import { AtomicFile, fileError, writeError } from './atomic-file.js';
+import {
+  defaultChunkBytes,
+  defaultChunkLines,
+  sortByKey,
+  type KeyedLine,
+  type SortedCursor,
+  type SortedRuns,
+} from './external-sort.js';
+import { ByteLineReader } from './byte-line-reader.js';
+import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
+
+type Keying = Pick<Spool, 'keyOf' | 'isDeleted'>;
+
+/** Thrown inside the merge when the previous snapshot is not in key order (edited by hand). */
+class UnsortedSnapshot extends Error {}
+
+function describeLine(keying: Keying, line: Buffer, where: () => string): KeyedLine {
+  let row: Row;
+  try {
+    row = JSON.parse(line.toString('utf8')) as Row;
+  } catch {
+    throw new IdsyncError(`${where()} is not a JSON record`);
+  }
+  return { key: keying.keyOf(row), deleted: keying.isDeleted(row), line };
+}
+
+/** The previous snapshot read in file order, checking that its keys strictly increase. */
+async function openPrevious(file: string, keying: Keying): Promise<SortedCursor | undefined> {
+  let lines: ByteLineReader;
+  try {
+    lines = await ByteLineReader.open(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no previous snapshot: empty
+    throw fileError(err, file, 'read');
+  }
+  let lineNo = 1;
+  let current: KeyedLine | undefined;
+  const load = (): void => {
+    const previousKey = current?.key;
+    current = lines.line === undefined ? undefined : describeLine(keying, lines.line, () => `${file} line ${lineNo}`);
+    if (current && previousKey !== undefined && !(current.key > previousKey)) throw new UnsortedSnapshot();
+  };
+  load();
+  return {
+    get current() {
+      return current;
+    },
+    next() {
+      lineNo++;
+      const read = lines.next();
+      if (read) return read.then(load);
+      load();
+    },
+    close: () => lines.close(),
+  };
+}
+
+/**
+ * Merge-join of this run (sorted, one line per key) with the previous snapshot (sorted):
+ * a run's line replaces the previous one of its key, a tombstone removes it and is never
+ * written, everything else of the previous snapshot is kept.
+ */
+async function mergeInto(run: SortedCursor, prev: SortedCursor | undefined, out: AtomicFile): Promise<SnapshotResult> {
+  let total = 0;
+  let upserted = 0;
+  let deleted = 0;
+  try {
+    for (;;) {
+      const r = run.current;
+      const p = prev?.current;
+      let write: Buffer | undefined;
+      let nextRun = false;
+      let nextPrev = false;
+      if (p?.deleted) {
+        nextPrev = true; // a tombstone left in a hand-edited snapshot is not a record
+      } else if (r && (!p || r.key < p.key)) {
+        if (!r.deleted) write = r.line;
+        nextRun = true;
+      } else if (p && (!r || p.key < r.key)) {
+        write = p.line;
+        nextPrev = true;
+      } else if (r && p) {
+        if (r.deleted) deleted++;
+        else write = r.line;
+        nextRun = nextPrev = true;
+      } else break;
+      if (write) {
+        total++;
+        if (write === r?.line) upserted++;
+        // Each step returns a promise only when it must wait (I/O), keeping the loop synchronous.
+        const wait = out.writeLine(write);
+        if (wait) await wait;
+      }
+      if (nextRun) {
+        const wait = run.next();
+        if (wait) await wait;
+      }
+      if (nextPrev) {
+        const wait = prev!.next();
+        if (wait) await wait;
+      }
+    }
+    return { total, upserted, deleted };
+  } finally {
+    await run.close();
+    await prev?.close();
+  }
+}
+
+/**
+ * Writes the new NDJSON snapshot next to `file`, sorted by key so that the next run can merge
+ * into it as a stream: this run's spool goes through an external sort (bounded memory, last
+ * occurrence per key), then a merge-join with the previous snapshot (incremental) or alone (full).
+ * Lines are the records' original JSON text. commit() renames it into place.
+ */
+export async function prepareNdjsonSnapshot(
+  spool: Spool,
+  file: string,
+  opts: SnapshotOptions,
+): Promise<PreparedWrite & { result: SnapshotResult }> {
+  const dest = path.resolve(file);
+  const sortOpts = {
+    chunkLines: opts.sortChunkLines ?? defaultChunkLines,
+    chunkBytes: opts.sortChunkBytes ?? defaultChunkBytes,
+    nextTo: dest,
+  };
+  let n = 0;
+  const spoolWhere = (): string => `${spool.path} line ${n}`;
+  const runs = await sortByKey(spool.path, (line) => (n++, describeLine(spool, line, spoolWhere)), sortOpts);
+  let previousSorted: SortedRuns | undefined;
+  let out: AtomicFile | undefined;
+  try {
+    out = await AtomicFile.create(dest);
+    let result: SnapshotResult;
+    try {
+      const prev = opts.mode === 'incremental' ? await openPrevious(dest, spool) : undefined;
+      result = await mergeInto(await runs.cursor(), prev, out);
+    } catch (err) {
+      if (!(err instanceof UnsortedSnapshot)) throw err;
+      // Someone edited the snapshot: sort it the same way rather than refuse to run.
+      await out.abort();
+      out = await AtomicFile.create(dest);
+      let m = 0;
+      const where = (): string => `${dest} line ${m}`;
+      previousSorted = await sortByKey(dest, (line) => (m++, describeLine(spool, line, where)), sortOpts);
+      result = await mergeInto(await runs.cursor(), await previousSorted.cursor(), out);
+    }
+    await out.finish();
+    const done = out;
+    return {
+      describe: `${result.total} records in ${file} (${result.upserted} upserted, ${result.deleted} deleted)`,
+      result,
+      commit: () => done.commit(),
+      abort: () => done.abort(),
+    };
+  } catch (err) {
+    await out?.abort();
+    throw writeError(err, dest);
+  } finally {
+    await runs.dispose();
+    await previousSorted?.dispose();
+  }
+}

@@ -1,0 +1,74 @@
+import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { Row } from '../providers/types.js';
+import type { Spool } from './types.js';
+
+/**
+ * Lines of a UTF-8 text file, one array per 1 MB chunk read. On a 345 MB spool of 1M records
+ * this takes ~2.2 s against ~2.9 s for node:readline (UTF-8 decoding dominates both); handing
+ * out arrays instead of single lines saves a promise per line in loops over millions of them.
+ * A trailing '\r' is dropped (a file edited on Windows) and empty lines are skipped.
+ */
+export async function* readLineBatches(file: string): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const buf of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    const text = rest + decoder.write(buf);
+    const lines: string[] = [];
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      pushLine(lines, text, start, nl);
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    if (lines.length > 0) yield lines;
+  }
+  const last: string[] = [];
+  const tail = rest + decoder.end();
+  pushLine(last, tail, 0, tail.length);
+  if (last.length > 0) yield last;
+}
+
+function pushLine(lines: string[], text: string, start: number, end: number): void {
+  if (end > start && text.charCodeAt(end - 1) === 13) end--;
+  if (end > start) lines.push(text.slice(start, end));
+}
+
+/** Every non-empty line of a file, in order. */
+export async function* readLines(file: string): AsyncGenerator<string> {
+  for await (const batch of readLineBatches(file)) yield* batch;
+}
+
+/** The key of one spooled line (the spool's own keyOf, on the parsed record). */
+export function keyOfLine(spool: Pick<Spool, 'keyOf'>, line: string): string {
+  return spool.keyOf(JSON.parse(line) as Row);
+}
+
+/**
+ * The spool's lines, keeping only the last occurrence of each key, in file order, one array
+ * per chunk. Without duplicates this is the file itself; with them, a first pass records each
+ * key's last line number (a Map of keys, not of records) and a second pass emits the lines
+ * whose number matches.
+ */
+export async function* uniqueLineBatches(spool: Spool): AsyncGenerator<string[]> {
+  if (!spool.hasDuplicateKeys) {
+    yield* readLineBatches(spool.path);
+    return;
+  }
+  const lastIndex = new Map<string, number>();
+  let i = 0;
+  for await (const batch of readLineBatches(spool.path)) {
+    for (const line of batch) lastIndex.set(keyOfLine(spool, line), i++);
+  }
+  i = 0;
+  for await (const batch of readLineBatches(spool.path)) {
+    const keep: string[] = [];
+    for (const line of batch) if (lastIndex.get(keyOfLine(spool, line)) === i++) keep.push(line);
+    if (keep.length > 0) yield keep;
+  }
+}
+
+/** uniqueLineBatches(), one line at a time. */
+export async function* uniqueLines(spool: Spool): AsyncGenerator<string> {
+  for await (const batch of uniqueLineBatches(spool)) yield* batch;
+}

@@ -1,0 +1,70 @@
+import type { Database } from 'better-sqlite3';
+import { IdsyncError } from '../core/errors.js';
+import type { SnapshotOptions, Spool } from './types.js';
+
+/** SQLite identifiers are double-quoted (quotes doubled) so any field name is a valid column. */
+export function quoteId(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export interface TableLayout {
+  /** Quoted table name. */
+  table: string;
+  /** Every column of the table; columns[0] is the primary key. */
+  columns: string[];
+  /** For each of spool.fields, the index of its column. */
+  columnOfField: number[];
+}
+
+interface ColumnInfo {
+  name: string;
+  pk: number;
+}
+
+/**
+ * Creates or extends the snapshot table so that every field of the spool has a TEXT column
+ * and the key field is the primary key. SQLite compares column names without regard to case,
+ * so fields differing only in case (ECNU documents `userid`, sends `userId`) share a column.
+ * Runs inside the caller's transaction: DDL is transactional in SQLite.
+ */
+export function syncTableLayout(db: Database, spool: Spool, opts: SnapshotOptions, file: string): TableLayout {
+  const table = quoteId(opts.table);
+  let info = db.pragma(`table_info(${table})`) as ColumnInfo[];
+  const pk = info.find((c) => c.pk === 1)?.name;
+  const keyMatches = pk !== undefined && pk.toLowerCase() === spool.keyField.toLowerCase();
+  const compositeKey = info.filter((c) => c.pk > 0).length > 1;
+  if (info.length > 0 && spool.count > 0 && (!keyMatches || compositeKey)) {
+    if (opts.mode === 'incremental') {
+      throw new IdsyncError(
+        `cannot update ${file}: table ${opts.table} is keyed by ${pk ?? 'no column'}, this source by ${spool.keyField}; run a full pull (--since 0) to rebuild it`,
+      );
+    }
+    // A full pull rebuilds the whole table anyway.
+    db.exec(`DROP TABLE ${table}`);
+    info = [];
+  }
+  if (info.length === 0) {
+    db.exec(`CREATE TABLE ${table} (${quoteId(spool.keyField)} TEXT PRIMARY KEY NOT NULL)`);
+    info = [{ name: spool.keyField, pk: 1 }];
+  }
+  const keyColumn = info.find((c) => c.pk === 1)!.name;
+  const columns = [keyColumn, ...info.filter((c) => c.pk !== 1).map((c) => c.name)];
+  const byName = new Map(columns.map((c, i) => [c.toLowerCase(), i]));
+  const columnOfField = spool.fields.map((field) => {
+    const known = byName.get(field.toLowerCase());
+    if (known !== undefined) return known;
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${quoteId(field)} TEXT`);
+    columns.push(field);
+    byName.set(field.toLowerCase(), columns.length - 1);
+    return columns.length - 1;
+  });
+  return { table, columns, columnOfField };
+}
+
+/** Index on the update-time column (for "what changed since" queries), when it exists. */
+export function ensureUpdateIndex(db: Database, layout: TableLayout, opts: SnapshotOptions): void {
+  const column = layout.columns.find((c) => c.toLowerCase() === opts.updateField.toLowerCase());
+  if (column === undefined) return;
+  const index = quoteId(`${opts.table}_${column}_idx`);
+  db.exec(`CREATE INDEX IF NOT EXISTS ${index} ON ${layout.table} (${quoteId(column)})`);
+}

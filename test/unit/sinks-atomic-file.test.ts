@@ -1,0 +1,116 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IdsyncError } from '../../src/core/errors.js';
+import { AtomicFile, tempPathFor } from '../../src/sinks/atomic-file.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'idsync-atomic-'));
+});
+afterEach(async () => {
+  await fs.chmod(dir, 0o700).catch(() => undefined);
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+/** A folder this process cannot create files in; as root permissions are not enforced, so use sysfs. */
+async function unwritableFolder(): Promise<string> {
+  if (process.getuid?.() === 0) return '/sys';
+  const locked = path.join(dir, 'locked');
+  await fs.mkdir(locked, { mode: 0o555 });
+  return locked;
+}
+
+describe('AtomicFile', () => {
+  it('names its temp file .<name>.<pid>.<random>.tmp next to the destination', () => {
+    const t = tempPathFor('/data/out.csv');
+    expect(path.dirname(t)).toBe('/data');
+    expect(path.basename(t)).toMatch(new RegExp(`^\\.out\\.csv\\.${process.pid}\\.[0-9a-f]{8}\\.tmp$`));
+  });
+
+  it('shows nothing until commit, then the whole content', async () => {
+    const dest = path.join(dir, 'out.txt');
+    const f = await AtomicFile.create(dest);
+    await f.write('héllo ');
+    await f.writeLine(Buffer.from('世界'));
+    await f.write(Buffer.from('x'.repeat(600_000))); // larger than the write buffer
+    await f.finish();
+    await expect(fs.access(dest)).rejects.toThrow();
+    expect((await fs.readdir(dir)).length).toBe(1);
+    await f.commit();
+    const text = await fs.readFile(dest, 'utf8');
+    expect(text).toBe(`héllo 世界\n${'x'.repeat(600_000)}`);
+    expect(await fs.readdir(dir)).toEqual(['out.txt']);
+  });
+
+  it('abort leaves the previous file byte for byte and removes the temp file', async () => {
+    const dest = path.join(dir, 'out.txt');
+    await fs.writeFile(dest, 'previous\n');
+    const f = await AtomicFile.create(dest);
+    await f.write('new content that must never appear\n'.repeat(10_000));
+    await f.abort();
+    await f.abort(); // twice is harmless
+    expect(await fs.readFile(dest, 'utf8')).toBe('previous\n');
+    expect(await fs.readdir(dir)).toEqual(['out.txt']);
+  });
+
+  it('abort after finish removes the fsynced temp file; abort after commit does nothing', async () => {
+    const dest = path.join(dir, 'out.txt');
+    const a = await AtomicFile.create(dest);
+    await a.write('a');
+    await a.finish();
+    await a.abort();
+    expect(await fs.readdir(dir)).toEqual([]);
+    const b = await AtomicFile.create(dest);
+    await b.write('b');
+    await b.finish();
+    await b.commit();
+    await b.abort();
+    expect(await fs.readFile(dest, 'utf8')).toBe('b');
+  });
+
+  it('keeps the permissions of the file it replaces', async () => {
+    const dest = path.join(dir, 'private.csv');
+    await fs.writeFile(dest, 'old', { mode: 0o600 });
+    await fs.chmod(dest, 0o600);
+    const f = await AtomicFile.create(dest);
+    await f.write('new');
+    await f.finish();
+    await f.commit();
+    expect((await fs.stat(dest)).mode & 0o777).toBe(0o600);
+  });
+
+  it('copyFrom copies a file as the content', async () => {
+    const src = path.join(dir, 'src');
+    await fs.writeFile(src, 'line 1\nline 2\n');
+    const f = await AtomicFile.create(path.join(dir, 'copy'));
+    await f.copyFrom(src);
+    await f.finish();
+    await f.commit();
+    expect(await fs.readFile(path.join(dir, 'copy'), 'utf8')).toBe('line 1\nline 2\n');
+  });
+
+  it('reports an unwritable folder in one line naming the path', async () => {
+    const folder = await unwritableFolder();
+    const dest = path.join(folder, 'out.csv');
+    const err = await AtomicFile.create(dest).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(IdsyncError);
+    expect((err as IdsyncError).message).toBe(`cannot write ${dest}: permission denied`);
+    expect((err as IdsyncError).exitCode).toBe(1);
+  });
+
+  it('reports a missing folder and a destination that is a folder', async () => {
+    const missing = path.join(dir, 'nope', 'out.csv');
+    await expect(AtomicFile.create(missing)).rejects.toThrow(
+      new IdsyncError(`cannot write ${missing}: folder ${path.join(dir, 'nope')} does not exist`),
+    );
+    await fs.mkdir(path.join(dir, 'out.csv'));
+    const isDir = path.join(dir, 'out.csv');
+    await expect(AtomicFile.create(isDir)).rejects.toThrow(`cannot write ${isDir}: it is a folder`);
+    expect(await fs.readdir(dir)).toEqual(['out.csv']);
+  });
+});

@@ -1,0 +1,175 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IdsyncError } from '../../src/core/errors.js';
+import type { Row } from '../../src/providers/types.js';
+import { prepareOutput, sheetNameFor } from '../../src/sinks/index.js';
+import type { Spool } from '../../src/sinks/types.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'idsync-out-'));
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+/** A spool as the engine leaves it: one JSON line per record, fields in first-seen order. */
+async function writeSpool(rows: Row[], text?: string): Promise<Spool> {
+  const file = path.join(dir, 'run.spool');
+  await fs.writeFile(file, text ?? rows.map((r) => JSON.stringify(r) + '\n').join(''));
+  const fields: string[] = [];
+  const keys = new Set<string>();
+  let dup = false;
+  for (const r of rows) {
+    for (const f of Object.keys(r)) if (!fields.includes(f)) fields.push(f);
+    const k = String(r['userId']);
+    if (keys.has(k)) dup = true;
+    keys.add(k);
+  }
+  return {
+    path: file,
+    count: rows.length,
+    fields,
+    hasDuplicateKeys: dup,
+    keyField: 'userId',
+    keyOf: (r) => String(r['userId']),
+    isDeleted: (r) => r['deleted_mark'] === 1,
+  };
+}
+
+const people: Row[] = [
+  { userId: '00123', name: '张伟', dept: '计算机, 软件学院', note: 'says "hi"', active: true, score: 12.5 },
+  { userId: '20210001', name: 'O\'Brien', dept: null, note: 'line 1\nline 2\r\nline 3', active: false, score: 0 },
+  { userId: '123456789012345678', name: '王芳', tags: ['a', 'b'], extra: { k: 1 }, deleted_mark: 1 },
+];
+
+async function commitOutput(spool: Spool, name: string, format: 'ndjson' | 'csv' | 'xlsx'): Promise<string> {
+  const dest = path.join(dir, name);
+  const p = await prepareOutput(spool, dest, format, { sheetName: 'ecnu-users' });
+  await expect(fs.access(dest)).rejects.toThrow(); // not visible before commit
+  await p.commit();
+  return dest;
+}
+
+describe('ndjson output', () => {
+  it('copies the spool byte for byte when no key came twice', async () => {
+    const text = '{"userId":"1","名字":"李娜"}\n{"userId":"2", "spacing":"kept"}\n';
+    const spool = await writeSpool([{ userId: '1' }, { userId: '2' }], text);
+    const dest = await commitOutput(spool, 'out.ndjson', 'ndjson');
+    expect(await fs.readFile(dest, 'utf8')).toBe(text);
+  });
+
+  it('keeps the last occurrence of a duplicated key, tombstones included', async () => {
+    const rows = [
+      { userId: '1', v: 'old' },
+      { userId: '2', v: 'x' },
+      { userId: '1', v: 'new' },
+      { userId: '3', deleted_mark: 1 },
+    ];
+    const dest = await commitOutput(await writeSpool(rows), 'out.ndjson', 'ndjson');
+    const lines = (await fs.readFile(dest, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Row);
+    expect(lines).toEqual([{ userId: '2', v: 'x' }, { userId: '1', v: 'new' }, { userId: '3', deleted_mark: 1 }]);
+  });
+});
+
+describe('csv output', () => {
+  it('starts with a BOM, uses CRLF, and reads back with every value as text', async () => {
+    const spool = await writeSpool(people);
+    const dest = await commitOutput(spool, 'out.csv', 'csv');
+    const raw = await fs.readFile(dest);
+    expect([...raw.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = raw.toString('utf8');
+    expect(text.startsWith('\uFEFFuserId,name,dept,note,active,score,tags,extra,deleted_mark\r\n')).toBe(true);
+    expect(text.endsWith('\r\n')).toBe(true);
+    const records = parse(text, { bom: true, columns: true }) as Record<string, string>[];
+    expect(records).toEqual([
+      { userId: '00123', name: '张伟', dept: '计算机, 软件学院', note: 'says "hi"', active: 'true', score: '12.5', tags: '', extra: '', deleted_mark: '' },
+      { userId: '20210001', name: "O'Brien", dept: '', note: 'line 1\nline 2\r\nline 3', active: 'false', score: '0', tags: '', extra: '', deleted_mark: '' },
+      { userId: '123456789012345678', name: '王芳', dept: '', note: '', active: '', score: '', tags: '["a","b"]', extra: '{"k":1}', deleted_mark: '1' },
+    ]);
+  });
+
+  const python = spawnSync('python3', ['-c', 'import csv'], { encoding: 'utf8' }).status === 0;
+  it.runIf(python)("round-trips through Python's csv module", async () => {
+    const dest = await commitOutput(await writeSpool(people), 'out.csv', 'csv');
+    const script = [
+      'import csv, json, sys',
+      "with open(sys.argv[1], newline='', encoding='utf-8-sig') as f:",
+      '    print(json.dumps(list(csv.reader(f)), ensure_ascii=False))',
+    ].join('\n');
+    const run = spawnSync('python3', ['-c', script, dest], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const rows = JSON.parse(run.stdout) as string[][];
+    expect(rows).toHaveLength(4);
+    expect(rows[1]).toEqual(['00123', '张伟', '计算机, 软件学院', 'says "hi"', 'true', '12.5', '', '', '']);
+    expect(rows[2]![3]).toBe('line 1\nline 2\r\nline 3');
+  });
+
+  it('writes only a BOM when the run fetched nothing', async () => {
+    const dest = await commitOutput(await writeSpool([]), 'empty.csv', 'csv');
+    expect(await fs.readFile(dest, 'utf8')).toBe('\uFEFF');
+  });
+});
+
+describe('xlsx output', () => {
+  it('writes one named sheet, a header row, and every cell as a string', async () => {
+    const spool = await writeSpool(people);
+    const dest = await commitOutput(spool, 'out.xlsx', 'xlsx');
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(dest);
+    expect(wb.worksheets).toHaveLength(1);
+    const ws = wb.worksheets[0]!;
+    expect(ws.name).toBe('ecnu-users');
+    expect(ws.getRow(1).values).toEqual([undefined, ...spool.fields]);
+    expect(ws.rowCount).toBe(4);
+    const id = ws.getCell('A2');
+    expect(id.type).toBe(ExcelJS.ValueType.String);
+    expect(id.value).toBe('00123');
+    const longId = ws.getCell('A4');
+    expect(longId.type).toBe(ExcelJS.ValueType.String);
+    expect(longId.value).toBe('123456789012345678');
+    expect(ws.getCell('F2').value).toBe('12.5'); // a number from the platform, as its text
+    expect(ws.getCell('F2').type).toBe(ExcelJS.ValueType.String);
+    expect(ws.getCell('E3').value).toBe('false');
+    expect(ws.getCell('C3').value).toBeNull(); // null → empty cell
+    // XML reads CRLF inside text as LF (XML 1.0 §2.11); Excel breaks cell lines on LF anyway.
+    expect(ws.getCell('D3').value).toBe('line 1\nline 2\nline 3');
+    expect(ws.getCell('G4').value).toBe('["a","b"]');
+  });
+
+  it.each([
+    ['ecnu-users', 'ecnu-users'],
+    ['a[b]c:d*e?f/g\\h', 'a_b_c_d_e_f_g_h'],
+    ['x'.repeat(40), 'x'.repeat(31)],
+    ["'quoted'", 'quoted'],
+    ['', 'Sheet1'],
+    ['History', 'Sheet1'],
+  ])('sanitises the sheet name %j to %j', (name, expected) => {
+    expect(sheetNameFor(name)).toBe(expected);
+  });
+
+  it('refuses more records than a worksheet holds, before writing anything', async () => {
+    const spool = { ...(await writeSpool([{ userId: '1' }])), count: 1_048_576 };
+    const dest = path.join(dir, 'big.xlsx');
+    await expect(prepareOutput(spool, dest, 'xlsx', { sheetName: 's' })).rejects.toThrow(IdsyncError);
+    await expect(prepareOutput(spool, dest, 'xlsx', { sheetName: 's' })).rejects.toThrow(/1048576 records do not fit/);
+    expect(await fs.readdir(dir)).toEqual(['run.spool']);
+  });
+});
+
+describe('abort', () => {
+  it.each(['ndjson', 'csv', 'xlsx'] as const)('leaves the previous %s output exactly as it was', async (format) => {
+    const dest = path.join(dir, `out.${format}`);
+    const before = Buffer.from('previous output\n');
+    await fs.writeFile(dest, before);
+    const p = await prepareOutput(await writeSpool(people), dest, format, { sheetName: 's' });
+    await p.abort();
+    expect(await fs.readFile(dest)).toEqual(before);
+    expect((await fs.readdir(dir)).sort()).toEqual([`out.${format}`, 'run.spool']);
+  });
+});
