@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { processConsole } from './core/console.js';
 import { ExitCode, isIdsyncError } from './core/errors.js';
@@ -21,7 +22,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 const program = new Command('idsync')
   .description('Keep university identity data (ECNU, Tongji) in sync with local files.')
-  .version(process.env['npm_package_version'] ?? '0.1.0', '-V, --version')
+  .version(packageVersion(), '-V, --version')
   .option('-q, --quiet', 'print nothing on stderr but errors')
   .option('--verbose', 'print each request, each retry and stack traces')
   .showSuggestionAfterError(true)
@@ -65,4 +66,13 @@ function report(err: unknown): number {
   console_.error(`unexpected error: ${message.split('\n')[0]}${console_.verbose ? '' : ' (run with --verbose for details)'}`);
   if (console_.verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return ExitCode.failure;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

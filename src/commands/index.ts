@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
+import { registerApi } from './api.js';
 import { registerAuth } from './auth.js';
+import { registerLookup } from './lookup.js';
+import { registerPhoto } from './photo.js';
 import { registerPull } from './pull.js';
 import { registerSandbox } from './sandbox.js';
 import { registerSources } from './sources.js';
@@ -12,5 +15,8 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSources(program, ctx);
   registerPull(program, ctx);
   registerState(program, ctx);
+  registerLookup(program, ctx);
+  registerPhoto(program, ctx);
+  registerApi(program, ctx);
   registerSandbox(program, ctx);
 }

@@ -107,6 +107,17 @@ describe('signing in as a person', () => {
     expect(ndjson(me.stdout).map((r) => r['userId'])).toEqual([person]);
   });
 
+  it('info answers only for people in school: a departed signed-in person is not found (exit 7)', async () => {
+    const gone = String(w.sb.truth('ecnu-users').find((r) => r['active'] === '0')?.['userId']);
+    const o = grantOptions(w);
+    await passwordGrant(o, gone, SANDBOX_PASSWORD);
+    await o.close();
+    const r = await cli(registerLookup, ['lookup', '--provider', 'ecnu']);
+    expect(r.exitCode).toBe(7);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`idsync: not found: ${gone} (signed in)`);
+  });
+
   it('refuses a redirect that carries another state', async () => {
     const loopback = await startLoopbackRedirect({ state: 'expected', timeoutMs: 5000 });
     const res = await fetch(`${loopback.redirectUri}?code=abc&state=forged`);

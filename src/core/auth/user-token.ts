@@ -31,8 +31,10 @@ const tokenAnswer = z.object({
 export const loginHint = (provider: string): string =>
   `'idsync auth user-login ${provider} --web' (or --username USERID --password-stdin)`;
 
+/** Keyed like client tokens (secret included, hashed), so new client credentials mean a new sign-in. */
 export function userTokenKey(o: Pick<UserGrantOptions, 'provider' | 'tokenUrl' | 'credentials'>): string {
-  return TokenCache.key({ provider: o.provider, tokenUrl: o.tokenUrl.href, clientId: o.credentials.clientId, kind: 'user' });
+  const { clientId, clientSecret } = o.credentials;
+  return TokenCache.key({ provider: o.provider, tokenUrl: o.tokenUrl.href, clientId, clientSecret, kind: 'user' });
 }
 
 /** The stored entry even when expired (TokenCache.get hides those): expiry needs its own message. */
