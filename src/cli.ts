@@ -13,12 +13,23 @@ const ctx: CliContext = { console: console_, env: process.env, signal: controlle
 // Second signal: the user insists, so leave at once.
 let signalled = 0;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  // conf → atomically → when-exit hooks these signals at import time and re-raises each one
+  // at the process itself: that echo counted as the user's second signal, so every Ctrl-C or
+  // TERM exited 130 at once, leaving temp files behind. The CLI owns these two signals; the
+  // libraries' cleanup still runs from their 'exit' listeners.
+  process.removeAllListeners(sig);
   process.on(sig, () => {
     signalled += 1;
-    if (signalled > 1) process.exit(ExitCode.interrupted);
+    if (signalled > 1) process.exit(sig === 'SIGTERM' ? 143 : ExitCode.interrupted);
     controller.abort(sig);
   });
 }
+
+// A reader that goes away (`idsync pull -o - | head`) is not an error worth a stack trace:
+// stop the run (the state does not move) and leave quietly, as git does.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') controller.abort('EPIPE');
+});
 
 const program = new Command('idsync')
   .description('Keep university identity data (ECNU, Tongji) in sync with local files.')
@@ -52,6 +63,7 @@ function report(err: unknown): number {
     // commander has already printed its one-line message; help and version exit 0.
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
+  if (ctx.signal.reason === 'EPIPE') return 141;
   if (ctx.signal.aborted) {
     // 128 + signal number, as shells report it: 130 for SIGINT, 143 for SIGTERM.
     console_.error(`interrupted by ${String(ctx.signal.reason)}; previous outputs and state left as they were`);

@@ -4,7 +4,8 @@
  */
 export interface Output {
   write(chunk: string): boolean;
-  once(event: 'drain', listener: () => void): unknown;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+  removeListener?(event: 'drain' | 'close', listener: () => void): unknown;
   isTTY?: boolean;
 }
 
@@ -30,7 +31,20 @@ export class Console {
 
   /** Data for stdout, honouring back-pressure so piping a million lines stays flat in memory. */
   async data(text: string): Promise<void> {
-    if (!this.stdout.write(text)) await new Promise<void>((resolve) => this.stdout.once('drain', resolve));
+    if (this.stdout.write(text)) return;
+    // A reader that went away never drains: fail instead of waiting forever.
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        this.stdout.removeListener?.('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        this.stdout.removeListener?.('drain', onDrain);
+        reject(new Error('standard output was closed'));
+      };
+      this.stdout.once('drain', onDrain);
+      this.stdout.once('close', onClose);
+    });
   }
 
   /** A message that is part of the normal result (summaries); silenced by --quiet. */

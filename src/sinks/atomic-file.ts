@@ -42,6 +42,32 @@ export function tempPathFor(dest: string, suffix = 'tmp'): string {
   return path.join(path.dirname(dest), `.${path.basename(dest)}.${process.pid}.${rand}.${suffix}`);
 }
 
+/**
+ * Removes temp and run files that a killed run left next to `dest` (a SIGKILL gives no chance
+ * to clean up). Only files whose process is gone are touched: a live run keeps its own.
+ */
+export async function removeStaleTemps(dest: string): Promise<void> {
+  const dir = path.dirname(dest);
+  const prefix = `.${path.basename(dest)}.`;
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{8}\.(tmp|run\d+)$/.exec(name.slice(prefix.length));
+    if (!m || isAlive(Number(m[1]))) continue;
+    await fsp.unlink(path.join(dir, name)).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
+}
+
 /** fsync the folder so that a rename (or a new file) survives a power cut, not only a crash. */
 export async function syncFolder(dir: string): Promise<void> {
   let fh: FileHandle | undefined;
@@ -83,6 +109,7 @@ export class AtomicFile {
     try {
       const existing = await fsp.stat(resolved).catch(() => undefined);
       if (existing?.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+      await removeStaleTemps(resolved);
       const fh = await fsp.open(tempPath, 'wx');
       // Replacing a file keeps its permissions (an export someone made private stays private).
       if (existing) await fh.chmod(existing.mode & 0o7777).catch(() => undefined);
@@ -99,7 +126,7 @@ export class AtomicFile {
    */
   get stream(): Writable {
     const fh = this.#open();
-    if (this.#writer) throw new Error('the stream is handed out before any write()');
+    if (this.#writer) throw new Error('stream requested after write()');
     if (!this.#stream) {
       // autoClose off: finish() must fsync the descriptor after the last write, then close it.
       const ws = fh.createWriteStream({ autoClose: false, emitClose: false, highWaterMark: 256 * 1024 });
@@ -142,6 +169,9 @@ export class AtomicFile {
     if (this.#stream || this.#writer) throw new Error('copyFrom() after writing');
     try {
       await fsp.copyFile(src, this.tempPath);
+      // Some platforms copy by replacing the file: fsync the one now at tempPath, not ours.
+      await this.#open().close();
+      this.#fh = await fsp.open(this.tempPath, 'r+');
     } catch (err) {
       throw writeError(err, this.dest);
     }

@@ -1,9 +1,7 @@
 import { promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import { tempPathFor, writeError } from './atomic-file.js';
-import { BufferedWriter, writeAll } from './buffered-writer.js';
+import { tempPathFor } from './atomic-file.js';
 import { ByteLineReader } from './byte-line-reader.js';
-import { MinHeap } from './min-heap.js';
+import { mergeCursor, writeRun } from './run-files.js';
 
 /** What the sort needs to know about a line, computed once (the caller parses it). */
 export interface LineFacts {
@@ -44,7 +42,7 @@ export const defaultChunkLines = 50_000;
 export const defaultChunkBytes = 16 * 1024 * 1024;
 
 /** A line held by the sort: its facts and where its bytes sit in the chunk's arena. */
-interface ChunkEntry extends LineFacts {
+export interface ChunkEntry extends LineFacts {
   start: number;
   end: number;
 }
@@ -94,41 +92,6 @@ class Arena {
   }
 }
 
-// A run line is `<0|1><key as JSON><TAB><original line>`: JSON escapes every control character,
-// so the first TAB ends the key, and the original bytes follow untouched.
-const tab = 9;
-
-function runLineHead(e: LineFacts): string {
-  return (e.deleted ? '1' : '0') + JSON.stringify(e.key) + '\t';
-}
-
-function decodeRunLine(buf: Buffer): KeyedLine {
-  const end = buf.indexOf(tab, 1);
-  const enc = buf.toString('utf8', 1, end);
-  const key = enc.includes('\\') ? (JSON.parse(enc) as string) : enc.slice(1, -1);
-  return { key, deleted: buf[0] === 0x31, line: buf.subarray(end + 1) };
-}
-
-async function writeRun(file: string, entries: readonly ChunkEntry[], arena: Buffer, reportAs: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await fsp.open(file, 'wx');
-    const handle = fh;
-    const out = new BufferedWriter((chunk) => writeAll(handle, chunk));
-    for (const e of entries) {
-      const head = out.write(runLineHead(e));
-      if (head) await head;
-      const line = out.writeLine(arena.subarray(e.start, e.end));
-      if (line) await line;
-    }
-    await out.flush();
-  } catch (err) {
-    throw writeError(err, reportAs);
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
-}
-
 /**
  * External sort of a file of lines: chunks of bounded size are sorted in memory and written to
  * run files next to the result; a k-way merge of the runs then yields one line per key in key
@@ -169,6 +132,8 @@ export async function sortByKey(
       return { cursor: async () => arrayCursor(sorted, arena.buf), dispose };
     }
     if (chunk.length > 0) await spill();
+    // The runs are on disk; the closures returned below share this scope, so let go explicitly.
+    arena.buf = Buffer.alloc(0);
   } catch (err) {
     await dispose();
     throw err;
@@ -192,77 +157,5 @@ function arrayCursor(entries: readonly ChunkEntry[], arena: Buffer): SortedCurso
     },
     next,
     async close() {},
-  };
-}
-
-/**
- * Read buffer size of each run during the merge: all runs are open at once, so their buffers
- * (two per reader) share a budget of about 8 MB.
- */
-function runReadBytes(runs: number): number {
-  return Math.min(1 << 20, Math.max(32 * 1024, Math.floor((4 << 20) / runs)));
-}
-
-interface Run {
-  index: number;
-  reader: ByteLineReader;
-  head: KeyedLine;
-}
-
-/** Heap order: key, then run number, so that among equal keys the newest run comes out last. */
-function before(a: Run, b: Run): boolean {
-  return a.head.key < b.head.key || (a.head.key === b.head.key && a.index < b.index);
-}
-
-/** The k-way merge of sorted, per-run unique files, keeping the newest run's line per key. */
-async function mergeCursor(files: readonly string[]): Promise<SortedCursor> {
-  const heap = new MinHeap<Run>(before);
-  const open: ByteLineReader[] = [];
-  const reinsert = (run: Run): void => {
-    if (run.reader.line === undefined) return;
-    run.head = decodeRunLine(run.reader.line);
-    heap.push(run);
-  };
-  try {
-    const readBytes = runReadBytes(files.length);
-    for (const [index, file] of files.entries()) {
-      const reader = await ByteLineReader.open(file, readBytes);
-      open.push(reader);
-      if (reader.line !== undefined) heap.push({ index, reader, head: decodeRunLine(reader.line) });
-    }
-  } catch (err) {
-    await Promise.all(open.map((r) => r.close()));
-    throw err;
-  }
-  let current: KeyedLine | undefined;
-  const advance = (): void | Promise<void> => {
-    const first = heap.pop();
-    current = first?.head;
-    if (!first || !current) return;
-    const popped = [first];
-    // Equal keys leave the heap in run order, so the last one popped is the newest arrival.
-    while (heap.size > 0 && heap.peek()!.head.key === current.key) {
-      const run = heap.pop()!;
-      current = run.head;
-      popped.push(run);
-    }
-    let waits: Promise<void>[] | undefined;
-    for (const run of popped) {
-      const read = run.reader.next();
-      if (read) (waits ??= []).push(read.then(() => reinsert(run)));
-      else reinsert(run);
-    }
-    if (waits) return Promise.all(waits).then(() => undefined);
-  };
-  const ready = advance();
-  if (ready) await ready;
-  return {
-    get current() {
-      return current;
-    },
-    next: advance,
-    async close() {
-      await Promise.all(open.map((r) => r.close()));
-    },
   };
 }

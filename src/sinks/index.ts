@@ -2,7 +2,7 @@ import { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 import { prepareSqliteSnapshot } from './snapshot-sqlite.js';
 import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
 
-export { AtomicFile, fileError, syncFolder, tempPathFor, writeError } from './atomic-file.js';
+export { AtomicFile, fileError, removeStaleTemps, syncFolder, tempPathFor, writeError } from './atomic-file.js';
 export { cellText } from './cell-text.js';
 export { writeCsv } from './output-csv.js';
 export { sheetNameFor, writeXlsx, xlsxMaxRecords } from './output-xlsx.js';

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import { IdsyncError } from '../core/errors.js';
 import { cellText } from './cell-text.js';
@@ -29,6 +30,26 @@ function tooManyForXlsx(count: number | 'more'): IdsyncError {
   );
 }
 
+/** Rows between two looks at how much of the sheet is waiting to be compressed. */
+const rowsPerCheck = 500;
+const maxPendingBytes = 1024 * 1024;
+
+/**
+ * exceljs's streaming writer ignores back-pressure: a committed row is pushed into archiver's
+ * input (a PassThrough) whether or not the deflate behind it keeps up, so on a million rows
+ * the backlog reaches hundreds of MB. Wait while that backlog is large. The relay is internal
+ * to exceljs (WorksheetWriter.stream is a StreamBuf whose `pipes` receive the sheet's XML).
+ */
+async function waitForZip(sheet: ExcelJS.Worksheet, out: Writable): Promise<void> {
+  const relay = (sheet as unknown as { stream?: { pipes?: { _writableState?: { length: number } }[] } }).stream
+    ?.pipes?.[0];
+  while ((relay?._writableState?.length ?? 0) > maxPendingBytes) {
+    if (out.errored) throw out.errored;
+    if (out.destroyed) throw new Error('output closed while writing the workbook');
+    await sleep(2);
+  }
+}
+
 function xlsxText(value: unknown): string | undefined {
   const text = cellText(value);
   return text !== undefined && text.length > maxCellChars ? text.slice(0, maxCellChars) : text;
@@ -53,6 +74,7 @@ export async function writeXlsx(spool: Spool, stream: Writable, sheetName: strin
       if (++count > xlsxMaxRecords) throw tooManyForXlsx('more');
       const row = JSON.parse(line) as Record<string, unknown>;
       sheet.addRow(fields.map((f) => xlsxText(row[f]))).commit();
+      if (count % rowsPerCheck === 0) await waitForZip(sheet, stream);
     }
   }
   await workbook.commit();

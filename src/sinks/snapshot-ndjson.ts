@@ -44,7 +44,12 @@ async function openPrevious(file: string, keying: Keying): Promise<SortedCursor 
     current = lines.line === undefined ? undefined : describeLine(keying, lines.line, () => `${file} line ${lineNo}`);
     if (current && previousKey !== undefined && !(current.key > previousKey)) throw new UnsortedSnapshot();
   };
-  load();
+  try {
+    load();
+  } catch (err) {
+    await lines.close();
+    throw err;
+  }
   return {
     get current() {
       return current;
@@ -56,6 +61,14 @@ async function openPrevious(file: string, keying: Keying): Promise<SortedCursor 
       load();
     },
     close: () => lines.close(),
+  };
+}
+
+/** For a catch(): closes a cursor that will not reach mergeInto(), then rethrows. */
+function closing(cursor: SortedCursor): (err: unknown) => Promise<never> {
+  return async (err) => {
+    await cursor.close();
+    throw err;
   };
 }
 
@@ -90,7 +103,7 @@ async function mergeInto(run: SortedCursor, prev: SortedCursor | undefined, out:
       } else break;
       if (write) {
         total++;
-        if (write === r?.line) upserted++;
+        if (nextRun) upserted++; // the line written is this run's
         // Each step returns a promise only when it must wait (I/O), keeping the loop synchronous.
         const wait = out.writeLine(write);
         if (wait) await wait;
@@ -128,17 +141,19 @@ export async function prepareNdjsonSnapshot(
     chunkBytes: opts.sortChunkBytes ?? defaultChunkBytes,
     nextTo: dest,
   };
-  let n = 0;
-  const spoolWhere = (): string => `${spool.path} line ${n}`;
-  const runs = await sortByKey(spool.path, (line) => (n++, describeLine(spool, line, spoolWhere)), sortOpts);
+  // Created first so that an unwritable folder fails before any sorting.
+  let out = await AtomicFile.create(dest);
+  let runs: SortedRuns | undefined;
   let previousSorted: SortedRuns | undefined;
-  let out: AtomicFile | undefined;
   try {
-    out = await AtomicFile.create(dest);
+    let n = 0;
+    const spoolWhere = (): string => `${spool.path} line ${n}`;
+    runs = await sortByKey(spool.path, (line) => (n++, describeLine(spool, line, spoolWhere)), sortOpts);
     let result: SnapshotResult;
     try {
-      const prev = opts.mode === 'incremental' ? await openPrevious(dest, spool) : undefined;
-      result = await mergeInto(await runs.cursor(), prev, out);
+      const runCursor = await runs.cursor();
+      const prev = opts.mode === 'incremental' ? await openPrevious(dest, spool).catch(closing(runCursor)) : undefined;
+      result = await mergeInto(runCursor, prev, out);
     } catch (err) {
       if (!(err instanceof UnsortedSnapshot)) throw err;
       // Someone edited the snapshot: sort it the same way rather than refuse to run.
@@ -147,7 +162,8 @@ export async function prepareNdjsonSnapshot(
       let m = 0;
       const where = (): string => `${dest} line ${m}`;
       previousSorted = await sortByKey(dest, (line) => (m++, describeLine(spool, line, where)), sortOpts);
-      result = await mergeInto(await runs.cursor(), await previousSorted.cursor(), out);
+      const runCursor = await runs.cursor();
+      result = await mergeInto(runCursor, await previousSorted.cursor().catch(closing(runCursor)), out);
     }
     await out.finish();
     const done = out;
@@ -158,10 +174,10 @@ export async function prepareNdjsonSnapshot(
       abort: () => done.abort(),
     };
   } catch (err) {
-    await out?.abort();
+    await out.abort();
     throw writeError(err, dest);
   } finally {
-    await runs.dispose();
+    await runs?.dispose();
     await previousSorted?.dispose();
   }
 }

@@ -28,24 +28,29 @@ function sqliteError(err: unknown, file: string): unknown {
   return new IdsyncError(`cannot write ${file}: ${reason}`, ExitCode.failure, { cause: err });
 }
 
-/** Fails with the file system's own reason (permission, missing folder) before SQLite's vaguer one. */
-async function checkWritable(file: string): Promise<boolean> {
+/**
+ * Checks the target with the file system first, whose reasons ("permission denied", "folder
+ * ... does not exist") say more than SQLite's "unable to open database file". A database that
+ * does not exist yet is created empty here (SQLite takes an empty file for a new database).
+ * Returns whether it existed before.
+ */
+async function claimTarget(file: string): Promise<boolean> {
   try {
-    // WAL mode creates -wal and -shm files next to the database, so the folder must be writable too.
+    const st = await fsp.stat(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (st?.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    // WAL mode creates -wal and -shm files next to the database: the folder must be writable too.
     await fsp.access(path.dirname(file), constants.W_OK);
-    const existed = await fsp.stat(file).then(
-      (st) => {
-        if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
-        return true;
-      },
-      (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return false;
-        throw err;
-      },
-    );
-    if (existed) await fsp.access(file, constants.R_OK | constants.W_OK);
-    return existed;
+    if (st) {
+      await fsp.access(file, constants.R_OK | constants.W_OK);
+      return true;
+    }
+    await (await fsp.open(file, 'wx')).close();
+    return false;
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return true; // created meanwhile by another run
     throw fileError(err, file);
   }
 }
@@ -61,9 +66,11 @@ export async function prepareSqliteSnapshot(
   opts: SnapshotOptions,
 ): Promise<PreparedWrite & { result: SnapshotResult }> {
   const dest = path.resolve(file);
-  const existed = await checkWritable(dest);
+  const existed = await claimTarget(dest);
   let db: Database.Database | undefined;
+  let committed = false;
   const abort = async (): Promise<void> => {
+    if (committed) return; // the engine aborts every write when a later one fails to commit
     if (db?.open) {
       try {
         if (db.inTransaction) db.exec('ROLLBACK');
@@ -83,7 +90,7 @@ export async function prepareSqliteSnapshot(
     // (fsync of the WAL) before the engine saves its state.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma('cache_size = -32768');
+    db.pragma('cache_size = -16384');
     // IMMEDIATE takes the write lock now: a second run waits (timeout) instead of failing mid-way.
     db.exec('BEGIN IMMEDIATE');
     const layout = syncTableLayout(db, spool, opts, dest);
@@ -128,9 +135,10 @@ export async function prepareSqliteSnapshot(
       describe: `${total} records in ${file}, table ${opts.table} (${upserted} upserted, ${deleted} deleted)`,
       result,
       async commit() {
-        if (!open.open) return;
+        if (committed) return;
         try {
           open.exec('COMMIT');
+          committed = true;
           open.close();
           // A new database file must survive a power cut too.
           if (!existed) await syncFolder(path.dirname(dest));

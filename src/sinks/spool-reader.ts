@@ -44,26 +44,64 @@ export function keyOfLine(spool: Pick<Spool, 'keyOf'>, line: string): string {
   return spool.keyOf(JSON.parse(line) as Row);
 }
 
+/** FNV-1a over UTF-16 code units: a 32-bit fingerprint of a key. */
+function fingerprint(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Numbers (0-based, counting non-empty lines) of the spool lines that a later line of the same
+ * key supersedes. A Map of every key would cost ~100 MB per million records; instead a first
+ * pass keeps a 4-byte fingerprint per line, and only lines whose fingerprint repeats (the true
+ * duplicates, usually a handful, plus rare collisions) have their key looked at again.
+ */
+export async function supersededLines(spool: Spool): Promise<Set<number>> {
+  let prints = new Uint32Array(Math.max(spool.count, 1024));
+  let n = 0;
+  for await (const batch of readLineBatches(spool.path)) {
+    for (const line of batch) {
+      if (n === prints.length) {
+        const grown = new Uint32Array(prints.length * 2);
+        grown.set(prints);
+        prints = grown;
+      }
+      prints[n++] = fingerprint(keyOfLine(spool, line));
+    }
+  }
+  const sorted = prints.slice(0, n).sort();
+  const repeated = new Set<number>();
+  for (let i = 1; i < n; i++) if (sorted[i] === sorted[i - 1]) repeated.add(sorted[i]!);
+  const candidates: [index: number, key: string][] = [];
+  const last = new Map<string, number>();
+  let i = 0;
+  for await (const batch of readLineBatches(spool.path)) {
+    for (const line of batch) {
+      if (repeated.has(prints[i]!)) {
+        const key = keyOfLine(spool, line);
+        candidates.push([i, key]);
+        last.set(key, i);
+      }
+      i++;
+    }
+  }
+  return new Set(candidates.filter(([index, key]) => last.get(key) !== index).map(([index]) => index));
+}
+
 /**
  * The spool's lines, keeping only the last occurrence of each key, in file order, one array
- * per chunk. Without duplicates this is the file itself; with them, a first pass records each
- * key's last line number (a Map of keys, not of records) and a second pass emits the lines
- * whose number matches.
+ * per chunk. Without duplicates this is the file itself.
  */
 export async function* uniqueLineBatches(spool: Spool): AsyncGenerator<string[]> {
   if (!spool.hasDuplicateKeys) {
     yield* readLineBatches(spool.path);
     return;
   }
-  const lastIndex = new Map<string, number>();
+  const superseded = await supersededLines(spool);
   let i = 0;
   for await (const batch of readLineBatches(spool.path)) {
-    for (const line of batch) lastIndex.set(keyOfLine(spool, line), i++);
-  }
-  i = 0;
-  for await (const batch of readLineBatches(spool.path)) {
-    const keep: string[] = [];
-    for (const line of batch) if (lastIndex.get(keyOfLine(spool, line)) === i++) keep.push(line);
+    const keep = batch.filter(() => !superseded.has(i++));
     if (keep.length > 0) yield keep;
   }
 }

@@ -33,10 +33,14 @@ export function syncTableLayout(db: Database, spool: Spool, opts: SnapshotOption
   const pk = info.find((c) => c.pk === 1)?.name;
   const keyMatches = pk !== undefined && pk.toLowerCase() === spool.keyField.toLowerCase();
   const compositeKey = info.filter((c) => c.pk > 0).length > 1;
-  if (info.length > 0 && spool.count > 0 && (!keyMatches || compositeKey)) {
+  // An empty run says nothing about the key field (the spool falls back to a default name).
+  const unusable = pk === undefined || compositeKey || (spool.count > 0 && !keyMatches);
+  if (info.length > 0 && unusable) {
     if (opts.mode === 'incremental') {
+      const keyedBy = compositeKey ? 'several columns' : (pk ?? 'no column');
       throw new IdsyncError(
-        `cannot update ${file}: table ${opts.table} is keyed by ${pk ?? 'no column'}, this source by ${spool.keyField}; run a full pull (--since 0) to rebuild it`,
+        `cannot update ${file}: table ${opts.table} is keyed by ${keyedBy}, this source by ${spool.keyField}; ` +
+          'run a full pull (--since 0) to rebuild it',
       );
     }
     // A full pull rebuilds the whole table anyway.

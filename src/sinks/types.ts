@@ -56,9 +56,9 @@ export interface SnapshotOptions {
   table: string;
   /** Field holding the last-change time; SQLite indexes it when the column exists. */
   updateField: string;
-  /** External sort of an NDJSON snapshot: lines per sorted run (default 100,000). */
+  /** External sort of an NDJSON snapshot: lines per sorted run (default 50,000). */
   sortChunkLines?: number;
-  /** External sort: bytes of records per sorted run (default 32 MiB). */
+  /** External sort: bytes of records per sorted run (default 16 MiB). */
   sortChunkBytes?: number;
 }
 

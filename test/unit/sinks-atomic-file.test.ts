@@ -70,6 +70,22 @@ describe('AtomicFile', () => {
     expect(await fs.readFile(dest, 'utf8')).toBe('b');
   });
 
+  it('sweeps temp files that a killed run left, and only those', async () => {
+    const dead = 2 ** 22 + 12_345; // above Linux's largest pid: no such process
+    const names = [
+      `.out.txt.${dead}.deadbeef.tmp`,
+      `.out.txt.${dead}.0badf00d.run3`,
+      `.out.txt.${process.pid}.cafebabe.tmp`, // this process: a live writer
+      `.out.txt.1.abcdef01.tmp`, // pid 1 is alive
+      `.other.txt.${dead}.deadbeef.tmp`, // another destination
+      'out.txt',
+    ];
+    for (const n of names) await fs.writeFile(path.join(dir, n), 'x');
+    const f = await AtomicFile.create(path.join(dir, 'out.txt'));
+    await f.abort();
+    expect((await fs.readdir(dir)).sort()).toEqual(names.slice(2).sort());
+  });
+
   it('keeps the permissions of the file it replaces', async () => {
     const dest = path.join(dir, 'private.csv');
     await fs.writeFile(dest, 'old', { mode: 0o600 });

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdsyncError } from '../../src/core/errors.js';
 import type { Row } from '../../src/providers/types.js';
-import { prepareOutput, sheetNameFor } from '../../src/sinks/index.js';
+import { prepareOutput, sheetNameFor, writeOutput } from '../../src/sinks/index.js';
 import type { Spool } from '../../src/sinks/types.js';
 
 let dir: string;
@@ -44,7 +45,7 @@ async function writeSpool(rows: Row[], text?: string): Promise<Spool> {
 
 const people: Row[] = [
   { userId: '00123', name: '张伟', dept: '计算机, 软件学院', note: 'says "hi"', active: true, score: 12.5 },
-  { userId: '20210001', name: 'O\'Brien', dept: null, note: 'line 1\nline 2\r\nline 3', active: false, score: 0 },
+  { userId: '20210001', name: 'O\'Brien', dept: null, note: 'line 1\nline 2\rline 3', active: false, score: 0 },
   { userId: '123456789012345678', name: '王芳', tags: ['a', 'b'], extra: { k: 1 }, deleted_mark: 1 },
 ];
 
@@ -86,10 +87,12 @@ describe('csv output', () => {
     const text = raw.toString('utf8');
     expect(text.startsWith('\uFEFFuserId,name,dept,note,active,score,tags,extra,deleted_mark\r\n')).toBe(true);
     expect(text.endsWith('\r\n')).toBe(true);
+    // A lone LF or CR inside a value is quoted too, or line-based readers would split the record.
+    expect(text).toContain(',"line 1\nline 2\rline 3",');
     const records = parse(text, { bom: true, columns: true }) as Record<string, string>[];
     expect(records).toEqual([
       { userId: '00123', name: '张伟', dept: '计算机, 软件学院', note: 'says "hi"', active: 'true', score: '12.5', tags: '', extra: '', deleted_mark: '' },
-      { userId: '20210001', name: "O'Brien", dept: '', note: 'line 1\nline 2\r\nline 3', active: 'false', score: '0', tags: '', extra: '', deleted_mark: '' },
+      { userId: '20210001', name: "O'Brien", dept: '', note: 'line 1\nline 2\rline 3', active: 'false', score: '0', tags: '', extra: '', deleted_mark: '' },
       { userId: '123456789012345678', name: '王芳', dept: '', note: '', active: '', score: '', tags: '["a","b"]', extra: '{"k":1}', deleted_mark: '1' },
     ]);
   });
@@ -107,7 +110,7 @@ describe('csv output', () => {
     const rows = JSON.parse(run.stdout) as string[][];
     expect(rows).toHaveLength(4);
     expect(rows[1]).toEqual(['00123', '张伟', '计算机, 软件学院', 'says "hi"', 'true', '12.5', '', '', '']);
-    expect(rows[2]![3]).toBe('line 1\nline 2\r\nline 3');
+    expect(rows[2]![3]).toBe('line 1\nline 2\rline 3');
   });
 
   it('writes only a BOM when the run fetched nothing', async () => {
@@ -137,7 +140,7 @@ describe('xlsx output', () => {
     expect(ws.getCell('F2').type).toBe(ExcelJS.ValueType.String);
     expect(ws.getCell('E3').value).toBe('false');
     expect(ws.getCell('C3').value).toBeNull(); // null → empty cell
-    // XML reads CRLF inside text as LF (XML 1.0 §2.11); Excel breaks cell lines on LF anyway.
+    // XML reads a CR inside text as LF (XML 1.0 §2.11); Excel breaks cell lines on LF anyway.
     expect(ws.getCell('D3').value).toBe('line 1\nline 2\nline 3');
     expect(ws.getCell('G4').value).toBe('["a","b"]');
   });
@@ -171,5 +174,25 @@ describe('abort', () => {
     await p.abort();
     expect(await fs.readFile(dest)).toEqual(before);
     expect((await fs.readdir(dir)).sort()).toEqual([`out.${format}`, 'run.spool']);
+  });
+});
+
+describe('writeOutput (-o -)', () => {
+  it.each(['ndjson', 'csv', 'xlsx'] as const)('streams the same %s to a stream it leaves open', async (format) => {
+    const spool = await writeSpool([...people, { ...people[0]!, name: '张伟 (updated)' }]);
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    const count = await writeOutput(spool, out, format, { sheetName: 'ecnu-users' });
+    expect(count).toBe(3);
+    expect(out.writableEnded).toBe(false);
+    const streamed = Buffer.concat(chunks);
+    if (format === 'xlsx') {
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load(streamed as unknown as ArrayBuffer);
+      expect(wb.worksheets[0]!.getCell('B4').value).toBe('张伟 (updated)');
+    } else {
+      expect(streamed).toEqual(await fs.readFile(await commitOutput(spool, `out.${format}`, format)));
+    }
   });
 });

@@ -131,10 +131,14 @@ describe('SQLite snapshot', () => {
     expect(query<{ name: string }>("SELECT name FROM pragma_table_info('ecnu_users')").map((c) => c.name)).not.toContain('extra');
   });
 
-  it('abort removes a database this run created', async () => {
+  it('abort removes a database this run created, but not once committed', async () => {
     const p = await prepareSnapshot(await writeSpool([u('1')]), dbFile, { mode: 'full', table: 't', updateField: 'x' });
     await p.abort();
     expect(await fs.readdir(dir)).toEqual(['run.spool']);
+    const q = await prepareSnapshot(await writeSpool([u('1')]), dbFile, { mode: 'full', table: 't', updateField: 'x' });
+    await q.commit();
+    await q.abort(); // what the engine does when another output fails to commit after this one
+    expect(query('SELECT userId FROM t')).toEqual([{ userId: '1' }]);
   });
 
   it('is chosen by the .db extension too, and readers see the old rows until commit', async () => {

@@ -95,6 +95,37 @@ describe('uniqueLines', () => {
     ]);
   });
 
+  it('tells keys apart whose fingerprints collide', async () => {
+    // 'u31992' and 'u605430' have the same 32-bit FNV-1a fingerprint.
+    const rows = [
+      { userId: 'u31992', v: 1 },
+      { userId: 'u605430', v: 1 },
+      { userId: 'x', v: 1 },
+      { userId: 'u31992', v: 2 },
+      { userId: 'x', v: 2 },
+    ];
+    const file = path.join(dir, 'spool');
+    await fs.writeFile(file, rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    const got = (await collect(uniqueLines(spoolOf(file, rows, true)))).map((l) => JSON.parse(l) as Row);
+    expect(got).toEqual([
+      { userId: 'u605430', v: 1 },
+      { userId: 'u31992', v: 2 },
+      { userId: 'x', v: 2 },
+    ]);
+  });
+
+  it('matches a Map of every key on 50k records with duplicates', async () => {
+    let seed = 3;
+    const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const rows = Array.from({ length: 50_000 }, (_, i) => ({ userId: `k${random(40_000)}`, v: i }));
+    const file = path.join(dir, 'spool');
+    await fs.writeFile(file, rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    const last = new Map(rows.map((r, i) => [r.userId, i]));
+    const want = rows.filter((r, i) => last.get(r.userId) === i);
+    const got = (await collect(uniqueLines(spoolOf(file, rows, true)))).map((l) => JSON.parse(l) as Row);
+    expect(got).toEqual(want);
+  });
+
   it('returns every line untouched when the spool says there are no duplicates', async () => {
     const file = path.join(dir, 'spool');
     const text = '{"userId":"1", "v" : 1}\n{"userId":"2","v":2}\n';

@@ -23,12 +23,31 @@ export function parseShanghai(text: string): number | undefined {
 /** Fast path for the hot loop: the platform's canonical 19-character form only. */
 export function parseShanghaiFast(text: unknown): number | undefined {
   if (typeof text !== 'string' || text.length !== 19) return undefined;
-  const y = +text.slice(0, 4);
-  const mo = +text.slice(5, 7);
-  const d = +text.slice(8, 10);
-  const h = +text.slice(11, 13);
-  const mi = +text.slice(14, 16);
-  const s = +text.slice(17, 19);
+  // Reading the digits by char code gives the same numbers as the slices below whenever every
+  // position holds a digit, without six substrings and six string-to-number parses: that was
+  // a tenth of the spool writer's time on a million records. Anything else takes the slices.
+  const y = pair(text, 0) * 100 + pair(text, 2);
+  const mo = pair(text, 5);
+  const d = pair(text, 8);
+  const h = pair(text, 11);
+  const mi = pair(text, 14);
+  const s = pair(text, 17);
+  if (y !== y || mo !== mo || d !== d || h !== h || mi !== mi || s !== s) return parseSliced(text);
+  return shanghaiSeconds(y, mo, d, h, mi, s);
+}
+
+/** Two ASCII digits at `i` as a number, NaN when either is not a digit. */
+function pair(text: string, i: number): number {
+  const a = text.charCodeAt(i) - 48;
+  const b = text.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
+}
+
+function parseSliced(text: string): number | undefined {
+  return shanghaiSeconds(+text.slice(0, 4), +text.slice(5, 7), +text.slice(8, 10), +text.slice(11, 13), +text.slice(14, 16), +text.slice(17, 19));
+}
+
+function shanghaiSeconds(y: number, mo: number, d: number, h: number, mi: number, s: number): number | undefined {
   if (!(y > 1900 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 59)) return undefined;
   return Date.UTC(y, mo - 1, d, h, mi, s) / 1000 - OFFSET_SECONDS;
 }

@@ -15,9 +15,10 @@ export async function fetchSyncPage(
   path: string,
   query: Record<string, string>,
   pageNum: number,
+  ready?: Promise<void>,
 ): Promise<FetchedPage> {
   let page: FetchedPage | undefined;
-  await client.getJson(path, { ...query, pageNum: String(pageNum) }, (answer: JsonAnswer) => {
+  const check = (answer: JsonAnswer) => {
     const env = checkEnvelope(answer, path);
     const data = syncDataSchema.safeParse(env.data);
     if (!data.success) {
@@ -40,7 +41,8 @@ export async function fetchSyncPage(
       serverTime: answer.serverTime,
       pageSize: data.data.pageSize ?? undefined,
     };
-  });
+  };
+  await client.getJson(path, { ...query, pageNum: String(pageNum) }, check, ready);
   if (!page) throw new UpstreamError(`ecnu page ${pageNum} of ${path} was not read`);
   return page;
 }
@@ -71,10 +73,13 @@ export async function* ecnuPages(client: ApiClient, req: PageRequest, defaultPag
   if (first.rows.length < size && lastPage() <= 1) return;
 
   const inflight = new Map<number, Promise<FetchedPage>>();
+  // A page fetched ahead is parsed only when its turn comes (see ApiClient.getJson's `ready`).
+  const turns = new Map<number, () => void>();
   let next = 2;
   const fill = () => {
     while (inflight.size < req.concurrency && next <= lastPage()) {
-      const p = fetchSyncPage(client, path, query, next);
+      const turn = new Promise<void>((resolve) => turns.set(next, resolve));
+      const p = fetchSyncPage(client, path, query, next, turn);
       p.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
       inflight.set(next, p);
       next += 1;
@@ -85,6 +90,8 @@ export async function* ecnuPages(client: ApiClient, req: PageRequest, defaultPag
       fill();
       const pending = inflight.get(n);
       if (!pending) return;
+      turns.get(n)?.();
+      turns.delete(n);
       const page = await pending;
       inflight.delete(n);
       if (page.total !== total) {
@@ -100,5 +107,6 @@ export async function* ecnuPages(client: ApiClient, req: PageRequest, defaultPag
   } finally {
     // Let requests still in flight settle quietly when the consumer stops early.
     for (const p of inflight.values()) p.catch(() => undefined);
+    for (const open of turns.values()) open();
   }
 }

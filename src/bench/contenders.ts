@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SandboxInfo } from './sandbox-server.js';
+
+export interface RunSetup {
+  sandbox: SandboxInfo;
+  /** A fresh, empty folder for this run. */
+  dir: string;
+}
+
+export interface Invocation {
+  /** Arguments to node. */
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  /** The file whose lines are checked afterwards. */
+  output: string;
+  /**
+   * The output is the records in arrival order, exactly as served: its bytes must match the
+   * other such contenders' (a snapshot is sorted by key instead, only its count is checked).
+   */
+  sameBytes: boolean;
+}
+
+export interface Contender {
+  name: string;
+  about: string;
+  invoke(setup: RunSetup): Invocation;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '../..');
+const bin = path.join(repoRoot, 'bin/idsync.js');
+
+/** The bench's environment without any IDSYNC_* of the caller's (a real home, real credentials). */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('IDSYNC_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function idsyncEnv({ sandbox, dir }: RunSetup): NodeJS.ProcessEnv {
+  return cleanEnv({
+    IDSYNC_HOME: path.join(dir, 'home'),
+    IDSYNC_ECNU_BASE_URL: sandbox.url,
+    IDSYNC_ECNU_CLIENT_ID: sandbox.clientId,
+    IDSYNC_ECNU_CLIENT_SECRET: sandbox.clientSecret,
+  });
+}
+
+function lean(name: string, script: string, about: string): Contender {
+  return {
+    name,
+    about,
+    invoke: ({ sandbox, dir }) => {
+      const output = path.join(dir, 'out.ndjson');
+      return {
+        args: [path.join(here, script), sandbox.url, sandbox.clientId, sandbox.clientSecret, output],
+        env: cleanEnv({}),
+        output,
+        sameBytes: true,
+      };
+    },
+  };
+}
+
+export const contenders: readonly Contender[] = [
+  {
+    name: 'idsync',
+    about: 'node bin/idsync.js pull ecnu-users -o out.ndjson --quiet (defaults: page size 5000, concurrency 4)',
+    invoke: (setup) => {
+      const output = path.join(setup.dir, 'out.ndjson');
+      return { args: [bin, 'pull', 'ecnu-users', '-o', output, '--quiet'], env: idsyncEnv(setup), output, sameBytes: true };
+    },
+  },
+  lean('minimal', 'minimal-client.js', 'hand-written undici client: 5000 rows/page, 4 pages in flight, JSON.parse → lines'),
+  lean('sdk-loop', 'sdk-loop.js', 'one page at a time like the ECNU Go SDK: 2000 rows/page, fetch → parse → write'),
+  {
+    name: 'idsync-snapshot',
+    about: 'node bin/idsync.js pull ecnu-users --snapshot snap.ndjson --quiet (external sort by key)',
+    invoke: (setup) => {
+      const output = path.join(setup.dir, 'snap.ndjson');
+      return { args: [bin, 'pull', 'ecnu-users', '--snapshot', output, '--quiet'], env: idsyncEnv(setup), output, sameBytes: false };
+    },
+  },
+];

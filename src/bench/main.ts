@@ -1,0 +1,104 @@
+/**
+ * `npm run bench -- [--records 200000,1000000] [--latency 150,0] [--rounds N] [--only a,b]`
+ *
+ * For each scenario (records and per-request latency, paired by position), starts the sandbox
+ * in a process of its own, then runs every contender as its own process, alternating
+ * (A B C D A B C D …) so that drift on the machine hits all of them alike. Each run's output is
+ * checked: the right number of lines, and byte-identical records where the order is the same.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { contenders, repoRoot, type Contender } from './contenders.js';
+import { digestFile, runNode } from './measure.js';
+import { formatScenario, machine, scenarioLabel, type ContenderResult, type ScenarioResult } from './report.js';
+import { startSandboxProcess } from './sandbox-process.js';
+
+const usage = `usage: npm run bench -- [options]
+  --records <n,...>   ecnu-users records per scenario (default 200000,1000000)
+  --latency <ms,...>  delay the sandbox adds to each request, per scenario (default 150,0)
+  --rounds <n>        runs of each contender per scenario (default 3, or 2 from 1M records)
+  --only <names>      contenders to run: ${contenders.map((c) => c.name).join(', ')}
+  --tmp <dir>         where the runs write (default the OS temp folder)`;
+
+function list(raw: string, what: string): number[] {
+  const xs = raw.split(',').map((s) => Number(s.trim()));
+  if (xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`--${what} expects whole numbers, got '${raw}'`);
+  return xs;
+}
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string', default: '200000,1000000' },
+      latency: { type: 'string', default: '150,0' },
+      rounds: { type: 'string' },
+      only: { type: 'string' },
+      tmp: { type: 'string', default: os.tmpdir() },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const records = list(values.records, 'records');
+  const latency = list(values.latency, 'latency');
+  if (latency.length !== 1 && latency.length !== records.length) throw new Error('--latency takes one value, or one per --records value');
+  const rounds = values.rounds === undefined ? undefined : (list(values.rounds, 'rounds')[0] as number);
+  const picked = values.only?.split(',').map((s) => s.trim());
+  for (const name of picked ?? []) if (!contenders.some((c) => c.name === name)) throw new Error(`--only: unknown contender '${name}'`);
+  return {
+    scenarios: records.map((n, i) => ({ records: n, latencyMs: (latency.length === 1 ? latency[0] : latency[i]) as number })),
+    rounds,
+    chosen: picked ? contenders.filter((c) => picked.includes(c.name)) : [...contenders],
+    tmp: values.tmp,
+  };
+}
+
+async function runScenario(records: number, latencyMs: number, rounds: number, chosen: readonly Contender[], tmp: string): Promise<ScenarioResult> {
+  const label = scenarioLabel(records, latencyMs);
+  console.error(`${label}: starting the sandbox…`);
+  const sandbox = await startSandboxProcess(records, latencyMs);
+  const results: ContenderResult[] = chosen.map((c) => ({ name: c.name, lines: 0, wallMs: [], maxRssKb: [] }));
+  let reference: { sha256: string; name: string } | undefined;
+  try {
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const [i, c] of chosen.entries()) {
+        const dir = await fs.mkdtemp(path.join(tmp, `idsync-bench-${c.name}-`));
+        try {
+          const inv = c.invoke({ sandbox: sandbox.info, dir });
+          const m = await runNode(inv.args, inv.env, repoRoot);
+          const { lines, sha256 } = await digestFile(inv.output);
+          if (lines !== sandbox.info.live) throw new Error(`${c.name} wrote ${lines} lines, expected ${sandbox.info.live}`);
+          if (inv.sameBytes) {
+            reference ??= { sha256, name: c.name };
+            if (sha256 !== reference.sha256) throw new Error(`${c.name}'s output differs from ${reference.name}'s`);
+          }
+          const r = results[i] as ContenderResult;
+          r.lines = lines;
+          r.wallMs.push(m.wallMs);
+          r.maxRssKb.push(m.maxRssKb);
+          console.error(`  round ${round}/${rounds} ${c.name}: ${(m.wallMs / 1000).toFixed(2)} s, ${(m.maxRssKb / 1024).toFixed(0)} MB, ${lines} lines ok`);
+        } finally {
+          await fs.rm(dir, { recursive: true, force: true });
+        }
+        (globalThis as { gc?: () => void }).gc?.();
+      }
+    }
+  } finally {
+    await sandbox.stop();
+  }
+  return { records, latencyMs, results };
+}
+
+const opts = parse();
+console.log(`machine: ${machine()}`);
+console.log(`command: npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+for (const c of opts.chosen) console.log(`- ${c.name}: ${c.about}`);
+for (const s of opts.scenarios) {
+  const rounds = opts.rounds ?? (s.records >= 1_000_000 ? 2 : 3);
+  const result = await runScenario(s.records, s.latencyMs, rounds, opts.chosen, opts.tmp);
+  console.log(`\n${formatScenario(result)}`);
+}
