@@ -24,6 +24,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     controller.abort(sig);
   });
 }
+// Node ignores SIGXFSZ so that a write past a file-size limit (ulimit -f, systemd LimitFSIZE)
+// fails with EFBIG and is reported like a full disk; when-exit's listener undid that and
+// re-raised it, killing the run without a word. A no-op listener keeps the write failing.
+process.removeAllListeners('SIGXFSZ');
+process.on('SIGXFSZ', () => undefined);
 
 // A reader that goes away (`idsync pull -o - | head`) is not an error worth a stack trace:
 // stop the run (the state does not move) and leave quietly, as git does.

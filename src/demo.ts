@@ -6,23 +6,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSandbox, type Sandbox } from './sandbox/index.js';
+import { sandboxClientEnv, startSandbox, type Sandbox } from './sandbox/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'idsync.js');
 const outDir = path.join(process.cwd(), 'idsync-demo');
 
 function run(sandbox: Sandbox, args: string[]): Promise<void> {
-  const env = {
-    ...process.env,
-    IDSYNC_HOME: path.join(outDir, 'home'),
-    IDSYNC_ECNU_BASE_URL: sandbox.url,
-    IDSYNC_ECNU_CLIENT_ID: sandbox.credentials.ecnu.clientId,
-    IDSYNC_ECNU_CLIENT_SECRET: sandbox.credentials.ecnu.clientSecret,
-    IDSYNC_TONGJI_BASE_URL: sandbox.url,
-    IDSYNC_TONGJI_CLIENT_ID: sandbox.credentials.tongji.clientId,
-    IDSYNC_TONGJI_CLIENT_SECRET: sandbox.credentials.tongji.clientSecret,
-  };
+  const env = { ...process.env, IDSYNC_HOME: path.join(outDir, 'home'), ...sandboxClientEnv(sandbox) };
   process.stderr.write(`\n$ idsync ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -66,7 +57,7 @@ async function main(): Promise<void> {
         '',
         'What the demo wrote:',
         `  ${rel('staff-full.csv')}         the full pull, for Excel (UTF-8 with BOM)`,
-        `  ${rel('staff-changes.ndjson')}   the incremental run: ${changes} changed records, the deleted one with deleted_mark 1`,
+        `  ${rel('staff-changes.ndjson')}   the incremental run: ${changes} records, the deleted one with deleted_mark 1`,
         `  ${rel('staff.ndjson')}           the merged snapshot: ${snapshot} people, one line each, deletions applied`,
         `  ${rel('tongji-students.sqlite')} Tongji students as an SQLite table (tongji_students)`,
         `  ${rel('home')}                   IDSYNC_HOME: token cache and sync state`,

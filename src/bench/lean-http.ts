@@ -7,6 +7,11 @@
 import { Agent, request } from 'undici';
 
 export const SYNC_PATH = '/api/v1/sync/userinfo';
+/** idsync's defaults (ECNU page size, `pull --concurrency`): main.ts checks the page size. */
+export const MINIMAL_PAGE_SIZE = 5000;
+export const MINIMAL_CONCURRENCY = 4;
+/** What the official ECNU Go SDK asks for. */
+export const SDK_PAGE_SIZE = 2000;
 
 export interface SyncPage {
   totalNum: number;

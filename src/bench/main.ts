@@ -10,7 +10,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ecnu } from '../providers/ecnu/index.js';
 import { contenders, repoRoot, type Contender } from './contenders.js';
+import { MINIMAL_PAGE_SIZE } from './lean-http.js';
 import { digestFile, runNode } from './measure.js';
 import { formatScenario, machine, scenarioLabel, type ContenderResult, type ScenarioResult } from './report.js';
 import { startSandboxProcess } from './sandbox-process.js';
@@ -61,6 +63,7 @@ async function runScenario(records: number, latencyMs: number, rounds: number, c
   const label = scenarioLabel(records, latencyMs);
   console.error(`${label}: starting the sandbox…`);
   const sandbox = await startSandboxProcess(records, latencyMs);
+  const loadBefore = os.loadavg()[0] as number;
   const results: ContenderResult[] = chosen.map((c) => ({ name: c.name, lines: 0, wallMs: [], maxRssKb: [] }));
   let reference: { sha256: string; name: string } | undefined;
   try {
@@ -90,10 +93,13 @@ async function runScenario(records: number, latencyMs: number, rounds: number, c
   } finally {
     await sandbox.stop();
   }
-  return { records, latencyMs, results };
+  return { records, latencyMs, results, load: [loadBefore, os.loadavg()[0] as number] };
 }
 
 const opts = parse();
+if (MINIMAL_PAGE_SIZE !== ecnu.sync.defaultPageSize) {
+  console.error(`note: the minimal client pages by ${MINIMAL_PAGE_SIZE}, idsync by ${ecnu.sync.defaultPageSize}: the comparison is no longer like for like`);
+}
 console.log(`machine: ${machine()}`);
 console.log(`command: npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
 for (const c of opts.chosen) console.log(`- ${c.name}: ${c.about}`);

@@ -7,10 +7,7 @@
  */
 import fs from 'node:fs/promises';
 import { Agent } from 'undici';
-import { fetchPage, fetchToken, leanArgs, pageLines, type SyncPage } from './lean-http.js';
-
-export const MINIMAL_PAGE_SIZE = 5000;
-export const MINIMAL_CONCURRENCY = 4;
+import { fetchPage, fetchToken, leanArgs, MINIMAL_CONCURRENCY, MINIMAL_PAGE_SIZE, pageLines, type SyncPage } from './lean-http.js';
 
 const { base, clientId, clientSecret, out } = leanArgs(process.argv.slice(2));
 const dispatcher = new Agent({ connections: MINIMAL_CONCURRENCY * 2 });

@@ -12,6 +12,8 @@ export interface ScenarioResult {
   records: number;
   latencyMs: number;
   results: ContenderResult[];
+  /** 1-minute load average before and after: other work on the machine shows here. */
+  load: [number, number];
 }
 
 const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
@@ -48,7 +50,7 @@ export function formatScenario(s: ScenarioResult): string {
   const idsync = time('idsync');
   const sdk = time('sdk-loop');
   const minimal = time('minimal');
-  out.push('');
+  out.push('', `- load average (1 min) ${s.load[0].toFixed(2)} before, ${s.load[1].toFixed(2)} after`);
   if (idsync && sdk) out.push(`- idsync speed-up over sdk-loop: **${(sdk / idsync).toFixed(1)}×**`);
   if (idsync && minimal) out.push(`- idsync time / minimal-client time: **${(idsync / minimal).toFixed(2)}**`);
   return out.join('\n');

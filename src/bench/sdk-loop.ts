@@ -5,9 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import { Agent } from 'undici';
-import { fetchPage, fetchToken, leanArgs, pageLines } from './lean-http.js';
-
-export const SDK_PAGE_SIZE = 2000;
+import { fetchPage, fetchToken, leanArgs, pageLines, SDK_PAGE_SIZE } from './lean-http.js';
 
 const { base, clientId, clientSecret, out } = leanArgs(process.argv.slice(2));
 const dispatcher = new Agent({ connections: 1 });

@@ -31,15 +31,16 @@ function alive(pid: number): boolean {
 export async function acquireLock(
   dir: string,
   name: string,
-  opts: { waitSeconds?: number; signal?: AbortSignal } = {},
+  opts: { waitSeconds?: number; signal?: AbortSignal; onWait?: (message: string) => void } = {},
 ): Promise<Lock> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${name}.lock`);
   const me: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
   const deadline = Date.now() + (opts.waitSeconds ?? 0) * 1000;
+  let waiting = false;
   for (;;) {
     try {
-      await fs.writeFile(file, JSON.stringify(me), { flag: 'wx', mode: 0o600 });
+      await createWhole(file, JSON.stringify(me));
       return {
         release: async () => {
           await fs.rm(file, { force: true });
@@ -57,14 +58,37 @@ export async function acquireLock(
       await fs.rm(grave, { force: true });
       continue;
     }
+    const who = holder === 'unreadable' ? 'another process' : `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`;
     if (Date.now() >= deadline) {
-      const who = holder === 'unreadable' ? 'another process' : `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`;
       throw new LockedError(
         `another idsync run of ${name} is in progress (${who}); ` +
           `try again later or pass --wait SECONDS (lock file ${file})`,
       );
     }
+    if (!waiting) opts.onWait?.(`waiting for another idsync run of ${name} to finish (${who})`);
+    waiting = true;
     await wait(500, opts.signal);
+  }
+}
+
+/**
+ * Creates `file` with its whole content or fails with EEXIST. O_EXCL then write left an empty
+ * lock for a moment; a run killed in that moment made every other run refuse ("another
+ * process") until the empty file was 10 s old. A private temp file hard-linked into place
+ * appears complete or not at all, and link() refuses an existing name just as O_EXCL does.
+ */
+async function createWhole(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, content, { mode: 0o600 });
+  try {
+    await fs.link(tmp, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // File systems without hard links: fall back to O_EXCL.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    await fs.writeFile(file, content, { flag: 'wx', mode: 0o600 });
+  } finally {
+    await fs.rm(tmp, { force: true });
   }
 }
 

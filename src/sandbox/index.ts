@@ -1,5 +1,6 @@
 /** The sandbox: a local, deterministic simulator of the ECNU and Tongji platforms. */
 export { startSandbox } from './server.js';
+export { sandboxClientEnv } from './client-env.js';
 export { SANDBOX_CREDENTIALS, SANDBOX_PASSWORD, datasetIds, defaultPeople, faultKeys } from './types.js';
 export type {
   DatasetId,

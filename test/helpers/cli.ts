@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options, type Result } from 'execa';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { sandboxClientEnv, type Sandbox } from '../../src/sandbox/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const binPath = path.join(repoRoot, 'bin', 'idsync.js');
@@ -19,12 +19,7 @@ export function sandboxEnv(sandbox: Sandbox, home: string, extra: Record<string,
     PATH: process.env['PATH'] ?? '',
     HOME: home,
     IDSYNC_HOME: home,
-    IDSYNC_ECNU_BASE_URL: sandbox.url,
-    IDSYNC_ECNU_CLIENT_ID: sandbox.credentials.ecnu.clientId,
-    IDSYNC_ECNU_CLIENT_SECRET: sandbox.credentials.ecnu.clientSecret,
-    IDSYNC_TONGJI_BASE_URL: sandbox.url,
-    IDSYNC_TONGJI_CLIENT_ID: sandbox.credentials.tongji.clientId,
-    IDSYNC_TONGJI_CLIENT_SECRET: sandbox.credentials.tongji.clientSecret,
+    ...sandboxClientEnv(sandbox),
     ...extra,
   };
 }

@@ -149,6 +149,7 @@ describe('permanent errors fail at once, without retries', () => {
     expect(await fs.readFile(snap, 'utf8')).toBe('previous\n');
     expect(await digest(stateFile(home, args[0] as string))).toBeNull();
     expect(await tempFilesIn(home)).toEqual([]);
+    await fs.rm(home, { recursive: true, force: true });
     return { r, message: stderr[0] as string, delta };
   }
 
@@ -186,6 +187,7 @@ describe('permanent errors fail at once, without retries', () => {
     expect(lines(r.stderr)).toEqual([expect.stringMatching(/^idsync: ecnu answered HTTP 404 for \/api\/v1\/nothing\/here: no such interface/)]);
     expect((sandbox.stats().byPath['/api/v1/nothing/here'] ?? 0) - before).toBe(1);
     expect(await digest(path.join(home, 'out.ndjson'))).toBeNull();
+    await fs.rm(home, { recursive: true, force: true });
   });
 
   it('an interface the application may not call (HTTP 403)', async () => {
@@ -213,6 +215,7 @@ describe('permanent errors fail at once, without retries', () => {
       ]);
       expect(hits.filter((u) => u.startsWith('/api/'))).toHaveLength(1);
       expect(await digest(path.join(home, 'out.ndjson'))).toBeNull();
+      await fs.rm(home, { recursive: true, force: true });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

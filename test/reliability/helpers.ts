@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { expect } from 'vitest';
 import type { DatasetId, Sandbox } from '../../src/sandbox/index.js';
 import { binPath, readNdjson } from '../helpers/cli.js';
@@ -68,14 +68,8 @@ export function stateFile(home: string, source: string): string {
 }
 
 /** Starts the CLI without waiting for it, so a test can signal it mid-run. */
-export function spawnIdsync(args: string[], env: Record<string, string>): ResultPromise<{ reject: false }> {
-  return execa(process.execPath, [binPath, ...args], {
-    env,
-    extendEnv: false,
-    reject: false,
-    timeout: 60_000,
-    stdin: 'ignore',
-  });
+export function spawnIdsync(args: string[], env: Record<string, string>) {
+  return execa(process.execPath, [binPath, ...args], { env, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' } as const);
 }
 
 /** Polls until `check` holds or `ms` passes; returns whether it held. */

@@ -52,27 +52,38 @@ async function fingerprint(f: Files, home: string, source: string) {
   return { out: await digest(f.out), snap: await digest(f.snap), state: await digest(stateFile(home, source)) };
 }
 
-type When = 'request' | 'write' | 'checkpoint';
+type When = 'request' | 'write' | 'write-snapshot' | 'commit' | 'checkpoint';
 
 /**
- * One run killed with SIGKILL: after its first request plus a random delay, or the moment its
- * temp files appear next to the outputs (the write phase), or after its first checkpoint.
+ * One run killed with SIGKILL: after its first request plus a random delay; the moment its temp
+ * file appears next to the output (write) or the snapshot (write-snapshot); the moment the output
+ * has been renamed into place (commit: the snapshot and the state may not be yet); or after its
+ * first checkpoint.
  */
-async function killedRun(sb: Sandbox, home: string, f: Files, source: string, keyField: string, when: When, delayMs: number) {
+async function killedRun(sb: Sandbox, home: string, f: Files, source: string, keyField: string, when: When, delayMs: number, extra: string[] = []) {
   const env = sandboxEnv(sb, home);
   const before = await fingerprint(f, home, source);
   const requests = sb.stats().requests;
-  const child = spawnIdsync(['pull', source, '--since', 'last', '-o', f.out, '--snapshot', f.snap, '--timeout', '10'], env);
+  const child = spawnIdsync(['pull', source, '--since', 'last', '-o', f.out, '--snapshot', f.snap, '--timeout', '10', ...extra], env);
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+  // Each wait ends early should the run finish first (it then counts as not killed).
+  const until = (check: () => Promise<boolean> | boolean) => waitFor(async () => exited || (await check()), 15_000, 1);
   if (when === 'request') {
-    await waitFor(() => sb.stats().requests > requests, 15_000, 5);
+    await until(() => sb.stats().requests > requests);
     await sleep(delayMs);
-  } else if (when === 'write') {
+  } else if (when === 'write' || when === 'write-snapshot') {
     // Its own temp files: a previous killed run's may still be there.
-    await waitFor(async () => (await tempFilesIn(f.dir)).some((n) => n.includes(`.${child.pid}.`)), 15_000, 1);
+    const prefix = `.${path.basename(when === 'write' ? f.out : f.snap)}.${child.pid}.`;
+    await until(async () => (await tempFilesIn(f.dir)).some((n) => n.startsWith(prefix)));
+  } else if (when === 'commit') {
+    await until(async () => (await digest(f.out)) !== before.out);
   } else {
     const checkpoint = path.join(home, 'work', source, 'checkpoint.json');
     const spawned = Date.now();
-    await waitFor(() => fs.stat(checkpoint).then((st) => st.mtimeMs >= spawned, () => false), 15_000, 5);
+    await until(() => fs.stat(checkpoint).then((st) => st.mtimeMs >= spawned, () => false));
     await sleep(delayMs % 200);
   }
   child.kill('SIGKILL');
@@ -104,8 +115,8 @@ async function killedRun(sb: Sandbox, home: string, f: Files, source: string, ke
   return { killed: true, stderr: String(r.stderr) };
 }
 
-async function finalRun(sb: Sandbox, home: string, f: Files, source: string) {
-  const r = await idsync(['pull', source, '--since', 'last', '-o', f.out, '--snapshot', f.snap], sandboxEnv(sb, home));
+async function finalRun(sb: Sandbox, home: string, f: Files, source: string, extra: string[] = []) {
+  const r = await idsync(['pull', source, '--since', 'last', '-o', f.out, '--snapshot', f.snap, ...extra], sandboxEnv(sb, home));
   expect(r.exitCode, String(r.stderr)).toBe(0);
   return String(r.stderr);
 }
@@ -119,8 +130,9 @@ function mutate(sb: Sandbox, dataset: DatasetId, i: number): void {
 
 describe.concurrent('SIGKILL at random moments, again and again', () => {
   it('ecnu-users (page numbers, CSV output, NDJSON snapshot)', async () => {
-    // 30 pages two at a time, 40 ms each: a run lasts about a second past its start-up.
-    const sb = await startSandbox({ port: 0, seed: 31, latencyMs: 40 });
+    // 30 pages two at a time, 60 ms each: a full pull pages for about a second.
+    const sb = await startSandbox({ port: 0, seed: 31, latencyMs: 60 });
+    const paging = ['--page-size', '20', '--concurrency', '2'];
     const home = await tempDir();
     const dir = path.join(home, 'out');
     await fs.mkdir(dir);
@@ -128,18 +140,24 @@ describe.concurrent('SIGKILL at random moments, again and again', () => {
     const next = delays(7);
     let kills = 0;
     try {
-      for (let i = 0; i < 8; i += 1) {
+      for (let i = 0; i < 9; i += 1) {
         if (i > 0) mutate(sb, 'ecnu-users', i);
-        const when: When = i % 4 === 3 ? 'write' : 'request';
-        const { killed } = await killedRun(sb, home, f, 'ecnu-users', 'userId', when, next());
+        if (i === 3) {
+          // Full pulls killed so far, with nothing written before; from here on incremental
+          // runs are killed over existing outputs (smaller pages: they too page for a while).
+          await finalRun(sb, home, f, 'ecnu-users', paging);
+          continue;
+        }
+        const when: When = (['request', 'request', 'write', '-', 'request', 'write-snapshot', 'request', 'request', 'commit'] as const)[i] as When;
+        const { killed } = await killedRun(sb, home, f, 'ecnu-users', 'userId', when, next(), i < 3 ? paging : ['--page-size', '3']);
         if (killed) kills += 1;
       }
-      expect(kills).toBeGreaterThan(4);
+      expect(kills).toBeGreaterThanOrEqual(3);
       mutate(sb, 'ecnu-users', 0);
       await finalRun(sb, home, f, 'ecnu-users');
       await expectSnapshotIsTruth(sb, f.snap, 'ecnu-users');
       expect(await tempFilesIn(dir)).toEqual([]);
-      expect(await fs.readdir(path.join(home, 'locks'))).toEqual([]);
+      expect((await fs.readdir(path.join(home, 'locks'))).filter((n) => n.endsWith('.lock'))).toEqual([]);
     } finally {
       await sb.close();
       await fs.rm(home, { recursive: true, force: true });
@@ -164,12 +182,12 @@ describe.concurrent('SIGKILL at random moments, again and again', () => {
       expect(resumed).toMatch(/tongji-students: full pull \(resumed\), 1\d{3} records/);
       for (let i = 1; i < 8; i += 1) {
         mutate(sb, 'tongji-students', i);
-        const when: When = i % 4 === 3 ? 'write' : i % 3 === 0 ? 'checkpoint' : 'request';
+        const when: When = (['-', 'request', 'write', 'checkpoint', 'write-snapshot', 'request', 'commit', 'request'] as const)[i] as When;
         const { killed, stderr } = await killedRun(sb, home, f, 'tongji-students', 'userId', when, next());
         if (killed) kills += 1;
         else summaries.push(stderr);
       }
-      expect(kills).toBeGreaterThan(3);
+      expect(kills).toBeGreaterThanOrEqual(3);
       mutate(sb, 'tongji-students', 0);
       let last = await finalRun(sb, home, f, 'tongji-students');
       summaries.push(last);
@@ -219,10 +237,37 @@ describe.concurrent('SIGINT and SIGTERM stop a run cleanly', () => {
       expect(lines(r.stderr)).toEqual([`idsync: interrupted by ${signal}; previous outputs and state left as they were`]);
       expect({ out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) }).toEqual(before);
       expect(await tempFilesIn(dir)).toEqual([]);
-      expect(await fs.readdir(path.join(home, 'locks'))).toEqual([]);
+      expect((await fs.readdir(path.join(home, 'locks'))).filter((n) => n.endsWith('.lock'))).toEqual([]);
     } finally {
       await sb.close();
       await fs.rm(home, { recursive: true, force: true });
     }
   });
+});
+
+it('an interrupted cursor pull whose spool was damaged on disk: the next run starts over and converges', async () => {
+  const sb = await startSandbox({ port: 0, seed: 42, latencyMs: 40, people: { 'tongji-students': 1200 }, tongjiPageSize: 50 });
+  const home = await tempDir();
+  try {
+    const env = sandboxEnv(sb, home);
+    const snap = path.join(home, 'snap.ndjson');
+    const child = spawnIdsync(['pull', 'tongji-students', '--snapshot', snap], env);
+    const checkpoint = path.join(home, 'work', 'tongji-students', 'checkpoint.json');
+    expect(await waitFor(() => fs.access(checkpoint).then(() => true, () => false), 15_000, 5)).toBe(true);
+    child.kill('SIGKILL');
+    await child;
+    // Garbage where the first records were, within the length the checkpoint vouches for.
+    const spool = path.join(home, 'work', 'tongji-students', 'spool.ndjson');
+    const fh = await fs.open(spool, 'r+');
+    await fh.write('#####', 0);
+    await fh.close();
+    const r = await idsync(['pull', 'tongji-students', '--since', 'last', '--snapshot', snap], env);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(String(r.stderr)).toMatch(/cannot resume the interrupted pull of tongji-students .*; starting over/);
+    expect(String(r.stderr)).toMatch(/tongji-students: full pull, 1200 records/);
+    await expectSnapshotIsTruth(sb, snap, 'tongji-students');
+  } finally {
+    await sb.close();
+    await fs.rm(home, { recursive: true, force: true });
+  }
 });

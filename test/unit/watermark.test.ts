@@ -41,6 +41,20 @@ describe('nextWatermark', () => {
     expect(nextWatermark({ ...base, maxSeen: 9_000, unstable: true })).toBeUndefined();
   });
 
+  it('does not advance an unstable scan at all, server clock or not: rows pushed aside may be old', () => {
+    // Incremental: the same window again. A row that slipped onto a page already read changed
+    // some time after 4_000; 9_000 and 8_000 say nothing about it.
+    expect(nextWatermark({ ...base, since: 4_000, maxSeen: 9_000, serverStart: 8_000, unstable: true })).toBe(4_000);
+    // Full: a full pull again, since the row pushed aside may not have changed in years.
+    expect(nextWatermark({ ...base, maxSeen: 9_000, serverStart: 8_000, unstable: true })).toBeUndefined();
+    expect(nextWatermark({ ...base, since: 4_000, serverStart: 8_000, unstable: true })).toBe(4_000);
+  });
+
+  it('reaches back at least one second even with no overlap (a change later in the same second)', () => {
+    expect(nextWatermark({ ...base, maxSeen: 10_000, serverStart: 20_000, overlapSeconds: 0 })).toBe(9_999);
+    expect(nextWatermark({ ...base, since: 5_000, maxSeen: 10_000, serverStart: 9_000, overlapSeconds: 0 })).toBe(8_999);
+  });
+
   it('day granularity reaches back to the start of the day, so same-day changes come again', () => {
     const maxSeen = parseShanghai('2022-12-07 00:00:00')!;
     const serverStart = parseShanghai('2022-12-07 10:00:00')!;

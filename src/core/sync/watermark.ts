@@ -27,16 +27,26 @@ export interface WatermarkInput {
  *   that day, so that a change later the same day (stamped 00:00:00) is asked for again.
  * With nothing received the watermark stays where it was: an empty answer says nothing
  * about the data's clock.
+ *
+ * An unstable scan does not move it at all. The server-clock cap covers the rows that changed
+ * while we paged, not the rows they pushed aside: on a platform that orders rows by update
+ * time (API.md leaves the order open), a row changed mid-scan jumps to the end and the row
+ * after its old place slips onto a page already read - an unchanged row, stamped any time
+ * since `since`. Only asking for the same window again (or a full pull again) finds it.
  */
 export function nextWatermark(input: WatermarkInput): number | undefined {
   const { since, maxSeen, serverStart, unstable } = input;
+  if (unstable) return since;
   let mark: number | undefined;
-  if (maxSeen === undefined) mark = since ?? (unstable ? undefined : serverStart);
+  if (maxSeen === undefined) mark = since ?? serverStart;
   else if (serverStart !== undefined) mark = Math.min(maxSeen, serverStart);
-  else mark = unstable ? since : maxSeen;
+  else mark = maxSeen;
   if (mark === undefined) return undefined;
   if (mark === since) return since;
-  mark -= input.overlapSeconds;
+  // Stamps to the second: at least one second back, since with no overlap a row changed in the
+  // very second of the mark, after we read it, is not "after" the mark where the platform
+  // compares with > (day stamps reach back to the previous day below anyway).
+  mark -= input.granularity === 'second' ? Math.max(1, input.overlapSeconds) : input.overlapSeconds;
   if (input.granularity === 'day') mark = startOfShanghaiDay(mark) - 1;
   return mark > 0 ? mark : undefined;
 }

@@ -28,7 +28,9 @@ export async function fetchSyncPage(
         { transient: true },
       );
     }
-    const rows = data.data.rows ?? [];
+    // The answer's own array, not zod's copy of it: then one array holds the page's records
+    // and the engine can let go of all of them at once (see runPull).
+    const rows = data.data.rows ? (env.data as { rows: unknown[] }).rows : [];
     for (let i = 0; i < rows.length; i += 1) {
       const row = rows[i];
       if (row === null || typeof row !== 'object' || Array.isArray(row)) {
@@ -96,7 +98,7 @@ export async function* ecnuPages(client: ApiClient, req: PageRequest, defaultPag
       inflight.delete(n);
       if (page.total !== total) {
         req.onWarning?.(
-          `totalNum changed from ${total} to ${page.total} during the scan (rows changed on the platform); the next incremental run picks up anything that moved`,
+          `totalNum changed from ${total} to ${page.total} during the scan (rows changed on the platform); a row may have slipped past, so the next run asks for this window again`,
         );
         total = Math.max(total, page.total);
       }
