@@ -96,12 +96,19 @@ async function runScenario(records: number, latencyMs: number, rounds: number, c
   return { records, latencyMs, results, load: [loadBefore, os.loadavg()[0] as number] };
 }
 
-const opts = parse();
+let opts: ReturnType<typeof parse>;
+try {
+  opts = parse();
+} catch (err) {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}\n${usage}`);
+  process.exit(2);
+}
 if (MINIMAL_PAGE_SIZE !== ecnu.sync.defaultPageSize) {
   console.error(`note: the minimal client pages by ${MINIMAL_PAGE_SIZE}, idsync by ${ecnu.sync.defaultPageSize}: the comparison is no longer like for like`);
 }
 console.log(`machine: ${machine()}`);
-console.log(`command: npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+const args = process.argv.slice(2).join(' ');
+console.log(`command: npm run bench${args ? ` -- ${args}` : ''}`);
 for (const c of opts.chosen) console.log(`- ${c.name}: ${c.about}`);
 for (const s of opts.scenarios) {
   const rounds = opts.rounds ?? (s.records >= 1_000_000 ? 2 : 3);

@@ -5,7 +5,6 @@ import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './ty
 export { AtomicFile, fileError, removeStaleTemps, syncFolder, tempPathFor, writeError } from './atomic-file.js';
 export { cellText } from './cell-text.js';
 export { writeCsv } from './output-csv.js';
-export { sheetNameFor, writeXlsx, xlsxMaxRecords } from './output-xlsx.js';
 export { prepareOutput, writeOutput } from './output.js';
 export { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 export { prepareSqliteSnapshot } from './snapshot-sqlite.js';

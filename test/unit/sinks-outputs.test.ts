@@ -8,7 +8,8 @@ import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdsyncError } from '../../src/core/errors.js';
 import type { Row } from '../../src/providers/types.js';
-import { prepareOutput, sheetNameFor, writeOutput } from '../../src/sinks/index.js';
+import { prepareOutput, writeOutput } from '../../src/sinks/index.js';
+import { sheetNameFor } from '../../src/sinks/output-xlsx.js';
 import type { Spool } from '../../src/sinks/types.js';
 
 let dir: string;

@@ -172,6 +172,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     } finally {
       await spool.close();
     }
+    spool.forgetKeys();
     if (spool.hasDuplicateKeys) {
       deps.events.onWarning?.('some records came twice (the platform changed rows during the scan); the last copy of each is kept, and the next run asks for this window again');
     }

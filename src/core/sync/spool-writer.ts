@@ -189,6 +189,14 @@ export class SpoolWriter {
     }
   }
 
+  /**
+   * The scan is over and duplicates are known: frees the key table (16 MB at a million keys),
+   * which would otherwise stay alive through the outputs and a snapshot's external sort.
+   */
+  forgetKeys(): void {
+    this.#keys = new KeyHashes(1);
+  }
+
   async close(): Promise<void> {
     await this.handle.close().catch(() => undefined);
   }
