@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { unwritableFolder as unwritableFolderIn } from '../helpers/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
 import { AtomicFile, tempPathFor } from '../../src/sinks/atomic-file.js';
 
@@ -14,13 +15,7 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-/** A folder this process cannot create files in; as root permissions are not enforced, so use sysfs. */
-async function unwritableFolder(): Promise<string> {
-  if (process.getuid?.() === 0) return '/sys';
-  const locked = path.join(dir, 'locked');
-  await fs.mkdir(locked, { mode: 0o555 });
-  return locked;
-}
+const unwritableFolder = (): Promise<string> => unwritableFolderIn(dir);
 
 describe('AtomicFile', () => {
   it('names its temp file .<name>.<pid>.<random>.tmp next to the destination', () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeTestSpool } from '../helpers/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
 import type { Row } from '../../src/providers/types.js';
 import { prepareOutput, writeOutput } from '../../src/sinks/index.js';
@@ -20,28 +21,8 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-/** A spool as the engine leaves it: one JSON line per record, fields in first-seen order. */
-async function writeSpool(rows: Row[], text?: string): Promise<Spool> {
-  const file = path.join(dir, 'run.spool');
-  await fs.writeFile(file, text ?? rows.map((r) => JSON.stringify(r) + '\n').join(''));
-  const fields: string[] = [];
-  const keys = new Set<string>();
-  let dup = false;
-  for (const r of rows) {
-    for (const f of Object.keys(r)) if (!fields.includes(f)) fields.push(f);
-    const k = String(r['userId']);
-    if (keys.has(k)) dup = true;
-    keys.add(k);
-  }
-  return {
-    path: file,
-    count: rows.length,
-    fields,
-    hasDuplicateKeys: dup,
-    keyField: 'userId',
-    keyOf: (r) => String(r['userId']),
-    isDeleted: (r) => r['deleted_mark'] === 1,
-  };
+function writeSpool(rows: Row[], text?: string): Promise<Spool> {
+  return writeTestSpool(dir, rows, text === undefined ? {} : { text });
 }
 
 const people: Row[] = [

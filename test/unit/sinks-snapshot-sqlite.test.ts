@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeTestSpool } from '../helpers/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
 import type { Row } from '../../src/providers/types.js';
 import { prepareSnapshot } from '../../src/sinks/index.js';
@@ -18,27 +19,8 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-async function writeSpool(rows: Row[], keyField = 'userId'): Promise<Spool> {
-  const file = path.join(dir, 'run.spool');
-  await fs.writeFile(file, rows.map((r) => JSON.stringify(r) + '\n').join(''));
-  const fields: string[] = [];
-  const keys = new Set<string>();
-  let dup = false;
-  for (const r of rows) {
-    for (const f of Object.keys(r)) if (!fields.includes(f)) fields.push(f);
-    const k = String(r[keyField] ?? r['userid']);
-    if (keys.has(k)) dup = true;
-    keys.add(k);
-  }
-  return {
-    path: file,
-    count: rows.length,
-    fields,
-    hasDuplicateKeys: dup,
-    keyField,
-    keyOf: (r) => String(r[keyField] ?? r['userid']),
-    isDeleted: (r) => r['deleted_mark'] === 1,
-  };
+function writeSpool(rows: Row[], keyField = 'userId'): Promise<Spool> {
+  return writeTestSpool(dir, rows, { keyField });
 }
 
 async function run(rows: Row[], mode: 'full' | 'incremental', file = dbFile): Promise<SnapshotResult> {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { unwritableFolder as unwritableFolderIn } from '../helpers/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
 import { prepareOutput, prepareSnapshot } from '../../src/sinks/index.js';
 import type { Spool } from '../../src/sinks/types.js';
@@ -27,13 +28,7 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-/** A folder this process cannot create files in; root ignores permissions, so it gets sysfs. */
-async function unwritableFolder(): Promise<string> {
-  if (process.getuid?.() === 0) return '/sys';
-  const locked = path.join(dir, 'locked');
-  await fs.mkdir(locked, { mode: 0o555 });
-  return locked;
-}
+const unwritableFolder = (): Promise<string> => unwritableFolderIn(dir);
 
 const attempts = {
   'csv output': (dest: string) => prepareOutput(spool, dest, 'csv', { sheetName: 's' }),
