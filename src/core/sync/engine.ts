@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ApiClient } from '../api-client.js';
 import type { HomePaths } from '../home.js';
 import { acquireLock } from '../lock.js';
-import { jobKey, StateStore, type JobState } from '../state.js';
+import { jobKey, paramsKey, StateStore, type JobState } from '../state.js';
 import type { Provider, Row, SourceDef } from '../../providers/types.js';
 import { removeStaleTemps } from '../../sinks/atomic-file.js';
 import type { OutputFormat, SnapshotResult } from '../../sinks/types.js';
@@ -116,7 +116,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     onWait: (m) => deps.events.onInfo?.(m),
   });
   const key = jobKey(job.params, job.snapshot?.id ?? null);
-  const workDir = path.join(deps.home.workDir, workName(source.name, key));
+  const workDir = path.join(deps.home.workDir, workName(source.name, job.params));
   let keepWork = false;
   try {
     await job.snapshot?.open({ table, ...(job.waitSeconds !== undefined ? { waitSeconds: job.waitSeconds } : {}), signal: deps.signal });
@@ -236,6 +236,12 @@ function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Pick<T, 
   return out;
 }
 
-function workName(source: string, key: string): string {
-  return `${source}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+/**
+ * The spool's folder: one per source and --param set, since only that decides what the pages
+ * hold (one run per source at a time: the lock), so a killed cursor pull resumes whichever job
+ * runs next with the same --since.
+ */
+function workName(source: string, params: Record<string, string>): string {
+  const key = paramsKey(params);
+  return key ? `${source}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}` : source;
 }
