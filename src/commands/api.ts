@@ -5,7 +5,7 @@ import { IdsyncError } from '../core/errors.js';
 import { openSession } from '../core/session.js';
 import { consentWarning, createMasker, maskedNote } from '../lookup/mask-id-number.js';
 import { getRawAnswer, paginate, resolveApiPath } from '../lookup/raw-api.js';
-import { providerIds, type ProviderId } from '../providers/types.js';
+import { providerIds, type ProviderId } from '../core/provider.js';
 import { collectParam, oneOf } from './option-parsers.js';
 
 interface ApiFlags {

@@ -11,7 +11,7 @@ import { AuthError, UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
 import { createDispatcher } from '../core/http.js';
 import { defaultRetryPolicy } from '../core/retry.js';
-import { providerIds, type ProviderId } from '../providers/types.js';
+import { providerIds, type ProviderId } from '../core/provider.js';
 import { openSession } from '../core/session.js';
 import { whoAmI } from '../lookup/signed-in-user.js';
 import { intInRange, oneOf } from './option-parsers.js';

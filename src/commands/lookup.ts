@@ -8,7 +8,7 @@ import { consentWarning, createMasker, maskedNote, maskIdNumber } from '../looku
 import { createRecordWriter, defaultFormat, recordFormats, type RecordFormat } from '../lookup/record-output.js';
 import { runLookup } from '../lookup/run-lookup.js';
 import { requireSignedInUser } from '../lookup/signed-in-user.js';
-import { providerIds, type ProviderId } from '../providers/types.js';
+import { providerIds, type ProviderId } from '../core/provider.js';
 import { intInRange, oneOf } from './option-parsers.js';
 
 interface LookupFlags {

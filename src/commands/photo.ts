@@ -8,7 +8,7 @@ import { idProblem, readAllStdin, readIds } from '../lookup/id-input.js';
 import { mapOrdered } from '../lookup/ordered-pool.js';
 import { savePhoto, type PhotoOutcome } from '../lookup/save-photo.js';
 import { requireSignedInUser } from '../lookup/signed-in-user.js';
-import { providerIds, type ProviderId } from '../providers/types.js';
+import { providerIds, type ProviderId } from '../core/provider.js';
 import { intInRange, oneOf } from './option-parsers.js';
 
 interface PhotoFlags {

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import { allSources } from '../core/source-registry.js';
+import { allSources } from '../providers/source-registry.js';
 import { StateStore } from '../core/state.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
-import { formatTable } from './sources.js';
+import { formatTable } from '../core/table.js';
 
 export function registerState(program: Command, ctx: CliContext): void {
   const state = program.command('state').description('show or reset the saved sync state');

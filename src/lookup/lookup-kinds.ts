@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors.js';
-import type { ProviderId } from '../providers/types.js';
+import type { ProviderId } from '../core/provider.js';
 
 /**
  * What one `idsync lookup --kind` asks of a platform: data, not code (like the sources table).

@@ -1,12 +1,12 @@
 import type { ApiClient, JsonAnswer } from '../core/api-client.js';
 import { UsageError } from '../core/errors.js';
-import { joinUrl } from '../core/endpoints.js';
+import { joinUrl } from '../core/http.js';
 import type { HttpResponse } from '../core/http.js';
 import { checkEnvelope } from '../providers/ecnu/envelope.js';
 import { fetchSyncPage } from '../providers/ecnu/pages.js';
 import { checkTongji } from '../providers/tongji/envelope.js';
 import { tongjiPages } from '../providers/tongji/pages.js';
-import type { ProviderId, Row } from '../providers/types.js';
+import type { ProviderId, Row } from '../core/provider.js';
 
 /** `idsync api`: one authenticated GET of any platform path, like `gh api`. */
 

@@ -3,7 +3,7 @@ import { UpstreamError } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limit.js';
 import { checkEnvelope } from '../providers/ecnu/envelope.js';
 import { checkTongji, pageDataSchema } from '../providers/tongji/envelope.js';
-import type { Row } from '../providers/types.js';
+import type { Row } from '../core/provider.js';
 import type { LookupKind } from './lookup-kinds.js';
 import { chunk, mapOrdered } from './ordered-pool.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiClient } from '../core/api-client.js';
-import { fsyncDir } from '../core/atomic-json.js';
+import { fsyncDir } from '../core/fs/atomic-json.js';
 import { UpstreamError } from '../core/errors.js';
 import type { HttpResponse } from '../core/http.js';
 import { checkEnvelope } from '../providers/ecnu/envelope.js';

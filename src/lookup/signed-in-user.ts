@@ -5,7 +5,7 @@ import { loginHint, storedUserToken } from '../core/auth/user-token.js';
 import { UsageError } from '../core/errors.js';
 import { resolveEndpoints } from '../core/endpoints.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import type { ProviderId } from '../providers/types.js';
+import type { ProviderId } from '../core/provider.js';
 import { findLookupKind } from './lookup-kinds.js';
 import { runLookup } from './run-lookup.js';
 

@@ -1,10 +1,10 @@
 import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { AtomicFile, writeError } from './atomic-file.js';
+import { AtomicFile, writeError } from '../core/fs/atomic-file.js';
 import { writeCsv } from './output-csv.js';
-import { uniqueLineBatches } from './spool-reader.js';
+import { uniqueLineBatches } from '../core/sync/spool-reader.js';
 import { writableSink, type TextSink } from './text-sink.js';
-import type { OutputFormat, OutputOptions, PreparedWrite, Spool } from './types.js';
+import type { OutputFormat, OutputOptions, PreparedWrite, Spool } from '../core/sync/writers.js';
 
 /**
  * exceljs is loaded only for an XLSX output. Why: importing it costs ~0.35 s and ~25 MB of

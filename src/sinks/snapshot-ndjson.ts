@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { IdsyncError } from '../core/errors.js';
-import type { Row } from '../providers/types.js';
-import { AtomicFile, fileError, writeError } from './atomic-file.js';
+import type { Row } from '../core/provider.js';
+import { AtomicFile, fileError, writeError } from '../core/fs/atomic-file.js';
 import {
   defaultChunkBytes,
   defaultChunkLines,
@@ -10,8 +10,8 @@ import {
   type SortedCursor,
   type SortedRuns,
 } from './external-sort.js';
-import { ByteLineReader } from './byte-line-reader.js';
-import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
+import { ByteLineReader } from '../core/fs/byte-line-reader.js';
+import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from '../core/sync/writers.js';
 
 type Keying = Pick<Spool, 'keyOf' | 'isDeleted'>;
 

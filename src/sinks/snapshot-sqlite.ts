@@ -2,12 +2,12 @@ import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ExitCode, IdsyncError } from '../core/errors.js';
-import type { Row } from '../providers/types.js';
-import { fileError, syncFolder } from './atomic-file.js';
+import type { Row } from '../core/provider.js';
+import { fileError, syncFolder } from '../core/fs/atomic-file.js';
 import { cellText } from './cell-text.js';
 import { ensureUpdateIndex, quoteId, syncTableLayout } from './sqlite-schema.js';
-import { uniqueLineBatches } from './spool-reader.js';
-import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
+import { uniqueLineBatches } from '../core/sync/spool-reader.js';
+import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from '../core/sync/writers.js';
 
 const sqliteReasons: Readonly<Record<string, string>> = {
   SQLITE_CANTOPEN: 'cannot open the database file',

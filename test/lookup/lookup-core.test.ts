@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLookupKind, idSearchKind, type LookupKind } from '../../src/lookup/lookup-kinds.js';
 import { runLookup, type LookupSummary } from '../../src/lookup/run-lookup.js';
-import type { Row } from '../../src/providers/types.js';
+import type { Row } from '../../src/core/provider.js';
 import { startWorld, type TestWorld } from './sandbox-env.js';
 
 interface Collected {

@@ -8,10 +8,10 @@ import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeTestSpool } from '../helpers/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
-import type { Row } from '../../src/providers/types.js';
+import type { Row } from '../../src/core/provider.js';
 import { prepareOutput, writeOutput } from '../../src/sinks/index.js';
 import { sheetNameFor } from '../../src/sinks/output-xlsx.js';
-import type { Spool } from '../../src/sinks/types.js';
+import type { Spool } from '../../src/core/sync/writers.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -7,16 +7,13 @@ import { InterruptedError } from '../errors.js';
 import type { HomePaths } from '../home.js';
 import { acquireLock } from '../lock.js';
 import { paramsKey, StateStore, type StateEntry } from '../state.js';
-import type { Provider, SourceDef } from '../../providers/types.js';
-// Not the sinks' index: it loads exceljs and better-sqlite3, ~0.4 s and ~25 MB of RSS that an
-// NDJSON or CSV output never uses (measured at start-up); the snapshot sinks load on demand.
-import { prepareOutput } from '../../sinks/output.js';
-import type { OutputFormat, PreparedWrite, SnapshotResult } from '../../sinks/types.js';
-import { removeStaleTemps } from '../../sinks/atomic-file.js';
+import type { Provider, SourceDef } from '../provider.js';
+import { removeStaleTemps } from '../fs/atomic-file.js';
 import { checkpointFile, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { resumeSpool, SpoolWriter } from './spool-writer.js';
 import { checkWritableTarget } from './targets.js';
 import { nextWatermark } from './watermark.js';
+import type { OutputFormat, PreparedWrite, SnapshotResult, SyncWriters } from './writers.js';
 
 export type SinceSpec = { kind: 'last' } | { kind: 'full' } | { kind: 'at'; unix: number };
 
@@ -50,6 +47,8 @@ export interface PullDeps {
   stdout(text: string): Promise<void>;
   /** Copies a finished file to stdout (CSV/XLSX with -o -). */
   pipeFile(file: string): Promise<void>;
+  /** The output and snapshot writers (the sinks), wired by the command layer. */
+  writers: SyncWriters;
   events: PullEvents;
 }
 
@@ -183,12 +182,11 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     let snapshot: SnapshotResult | undefined;
     try {
       if (job.out && job.out.target !== '-') {
-        prepared.push(await prepareOutput(view, job.out.target, job.out.format, { sheetName: source.name }));
+        prepared.push(await deps.writers.prepareOutput(view, job.out.target, job.out.format, { sheetName: source.name }));
         outputs.push(job.out.target);
       }
       if (job.snapshot) {
-        const { prepareSnapshot } = await import('../../sinks/index.js');
-        const snap = await prepareSnapshot(view, job.snapshot, {
+        const snap = await deps.writers.prepareSnapshot(view, job.snapshot, {
           mode,
           table: source.name.replace(/-/g, '_'),
           updateField: provider.sync.updateField,
@@ -205,7 +203,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     }
     if (job.out?.target === '-' && !streamNdjson) {
       const tmp = path.join(workDir, `stdout.${job.out.format}`);
-      const p = await prepareOutput(view, tmp, job.out.format, { sheetName: source.name });
+      const p = await deps.writers.prepareOutput(view, tmp, job.out.format, { sheetName: source.name });
       await p.commit();
       await deps.pipeFile(tmp);
     }

@@ -1,4 +1,4 @@
-import type { Provider } from '../types.js';
+import type { Provider } from '../../core/provider.js';
 import { tongjiPages } from './pages.js';
 import { tongjiSources } from './sources.js';
 
@@ -8,8 +8,6 @@ const REQUESTS_PER_SECOND = 45;
 export const tongji: Provider = {
   id: 'tongji',
   displayName: 'Tongji University',
-  defaultBaseUrl: 'https://api.tongji.edu.cn',
-  tokenPath: '/v1/token',
   sources: tongjiSources,
   sync: {
     updateField: 'updateTime',

@@ -2,7 +2,7 @@ import type { ApiClient } from '../../core/api-client.js';
 import { UpstreamError } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limit.js';
 import { formatShanghai } from '../../core/sync/shanghai-time.js';
-import type { Page, PageRequest, Row } from '../types.js';
+import type { Page, PageRequest, Row } from '../../core/provider.js';
 import { checkTongji, pageDataSchema } from './envelope.js';
 
 interface CursorPage {

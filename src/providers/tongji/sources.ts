@@ -1,4 +1,4 @@
-import type { SourceDef } from '../types.js';
+import type { SourceDef } from '../../core/provider.js';
 
 // Endpoints from seeds/002–004. statusCode defaults to 0 (valid people only) on the platform,
 // so people who become invalid would silently vanish; -1 asks for everyone (API.md).
