@@ -2,9 +2,6 @@ import type { Provider } from '../../core/provider.js';
 import { tongjiPages } from './pages.js';
 import { tongjiSources } from './sources.js';
 
-// The platform allows 50 requests/s per application and IP (API.md); stay a little under.
-const REQUESTS_PER_SECOND = 45;
-
 export const tongji: Provider = {
   id: 'tongji',
   displayName: 'Tongji University',
@@ -18,5 +15,5 @@ export const tongji: Provider = {
     maxPageSize: 1000,
     defaultPageSize: 1000,
   },
-  pages: (client, req) => tongjiPages(client, req, REQUESTS_PER_SECOND),
+  pages: tongjiPages,
 };
