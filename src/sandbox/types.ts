@@ -3,18 +3,6 @@
  * so changes here are interface changes.
  */
 
-export type DatasetId =
-  | 'ecnu-users'
-  | 'ecnu-staff'
-  | 'ecnu-postdocs'
-  | 'ecnu-students:本科生'
-  | 'ecnu-students:研究生'
-  | 'ecnu-undergrads'
-  | 'ecnu-customized'
-  | 'tongji-students'
-  | 'tongji-staff'
-  | 'tongji-postdocs';
-
 export const datasetIds = [
   'ecnu-users',
   'ecnu-staff',
@@ -26,7 +14,9 @@ export const datasetIds = [
   'tongji-students',
   'tongji-staff',
   'tongji-postdocs',
-] as const satisfies readonly DatasetId[];
+] as const;
+
+export type DatasetId = (typeof datasetIds)[number];
 
 export function isDatasetId(value: unknown): value is DatasetId {
   return typeof value === 'string' && (datasetIds as readonly string[]).includes(value);

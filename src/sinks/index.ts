@@ -5,7 +5,7 @@ import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from '../c
 export { AtomicFile, fileError, removeStaleTemps, syncFolder, tempPathFor, writeError } from '../core/fs/atomic-file.js';
 export { cellText } from './cell-text.js';
 export { writeCsv } from './output-csv.js';
-export { prepareOutput, writeOutput } from './output.js';
+export { prepareOutput } from './output.js';
 export { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 export { prepareSqliteSnapshot } from './snapshot-sqlite.js';
 export { ByteLineReader } from '../core/fs/byte-line-reader.js';

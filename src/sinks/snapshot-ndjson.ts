@@ -168,7 +168,6 @@ export async function prepareNdjsonSnapshot(
     await out.finish();
     const done = out;
     return {
-      describe: `${result.total} records in ${file} (${result.upserted} upserted, ${result.deleted} deleted)`,
       result,
       commit: () => done.commit(),
       abort: () => done.abort(),

@@ -132,7 +132,6 @@ export async function prepareSqliteSnapshot(
     const result: SnapshotResult = { total, upserted, deleted };
     const open = db;
     return {
-      describe: `${total} records in ${file}, table ${opts.table} (${upserted} upserted, ${deleted} deleted)`,
       result,
       async commit() {
         if (committed) return;

@@ -31,8 +31,6 @@ export interface Spool {
  * abort() removes every trace. The engine commits all outputs, then saves the state.
  */
 export interface PreparedWrite {
-  /** What the user will find, for the summary line ("12034 records → out.csv"). */
-  describe: string;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
