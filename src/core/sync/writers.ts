@@ -64,14 +64,3 @@ export interface OutputOptions {
   /** XLSX worksheet name (sanitised to Excel's rules). */
   sheetName: string;
 }
-
-/**
- * The writers as the engine receives them (PullDeps.writers): the sinks implement them and the
- * command layer wires them in, so the engine never imports a sink (nor exceljs or better-sqlite3).
- */
-export interface SyncWriters {
-  /** The `-o FILE` output, in a temp file next to `dest` until commit(). */
-  prepareOutput(spool: Spool, dest: string, format: OutputFormat, opts: OutputOptions): Promise<PreparedWrite>;
-  /** The snapshot after a run: merged into the previous one when incremental, replacing it when full. */
-  prepareSnapshot(spool: Spool, file: string, opts: SnapshotOptions): Promise<PreparedWrite & { result: SnapshotResult }>;
-}
