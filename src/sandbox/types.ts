@@ -93,6 +93,11 @@ export interface SandboxOptions {
   tongjiPageSize?: number;
   tongjiTrailingCursor?: boolean;
   tongjiUpdatePrecision?: 'day' | 'second';
+  /**
+   * postdoc_info rows with createTime and updateTime (default true). seeds/004's example rows
+   * carry neither, so false serves them as documented; the client must cope either way.
+   */
+  tongjiPostdocTimes?: boolean;
   tongjiRateLimit?: number;
   ecnuStaffKeyField?: 'userId' | 'userid';
   faults?: FaultOptions;
