@@ -48,10 +48,16 @@ describe('dependency direction', () => {
     expect(bad).toEqual([]);
   });
 
-  it('lookup/ does not import the command layer', () => {
-    const commands = path.join(srcDir, 'commands') + path.sep;
-    const bad = [...graph].filter(([f]) => rel(f).startsWith(`lookup${path.sep}`)).flatMap(([f, deps]) =>
-      deps.filter((d) => d.startsWith(commands)).map((d) => `${rel(f)} → ${rel(d)}`),
+  // Providers and sinks implement core's contracts side by side; lookup/ keeps the neutral parts
+  // and is handed a provider's directory; only commands/ wires them together.
+  it.each([
+    ['providers', ['sinks', 'lookup', 'commands', 'sandbox']],
+    ['sinks', ['providers', 'lookup', 'commands', 'sandbox']],
+    ['lookup', ['providers', 'commands', 'sandbox']],
+  ])('%s/ imports nothing from %s', (layer, forbidden) => {
+    const banned = forbidden.map((d) => path.join(srcDir, d) + path.sep);
+    const bad = [...graph].filter(([f]) => rel(f).startsWith(`${layer}${path.sep}`)).flatMap(([f, deps]) =>
+      deps.filter((d) => banned.some((b) => d.startsWith(b))).map((d) => `${rel(f)} → ${rel(d)}`),
     );
     expect(bad).toEqual([]);
   });
