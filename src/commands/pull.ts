@@ -7,12 +7,12 @@ import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
 import { openSession } from '../core/session.js';
 import { parseSince } from '../core/since.js';
-import { findSource } from '../core/source-registry.js';
+import { findSource } from '../providers/source-registry.js';
 import { runPull, type PullResult } from '../core/sync/engine.js';
 import { providerOf } from '../providers/index.js';
 import { prepareOutput } from '../sinks/output.js';
 import { snapshotKindOf, type SnapshotTarget } from '../core/sync/snapshot-target.js';
-import { outputFormats, type OutputFormat } from '../sinks/types.js';
+import { outputFormats, type OutputFormat } from '../core/sync/writers.js';
 import { collectParam, intInRange, oneOf } from './option-parsers.js';
 import { startProgress } from './progress.js';
 

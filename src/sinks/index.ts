@@ -1,17 +1,13 @@
 import { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 import { prepareSqliteSnapshot } from './snapshot-sqlite.js';
-import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
+import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from '../core/sync/writers.js';
 
-export { AtomicFile, fileError, removeStaleTemps, syncFolder, tempPathFor, writeError } from './atomic-file.js';
 export { cellText } from './cell-text.js';
 export { writeCsv } from './output-csv.js';
-export { prepareOutput, writeOutput } from './output.js';
+export { prepareOutput } from './output.js';
 export { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 export { prepareSqliteSnapshot } from './snapshot-sqlite.js';
-export { ByteLineReader } from './byte-line-reader.js';
-export { readLineBatches, readLines, uniqueLineBatches, uniqueLines } from './spool-reader.js';
 export type { TextSink } from './text-sink.js';
-export * from './types.js';
 
 /** Whether a snapshot path names an SQLite database (CLI.md: `.sqlite` or `.db`). */
 export function isSqliteSnapshot(file: string): boolean {

@@ -1,8 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
 import { cellText } from './cell-text.js';
-import { uniqueLineBatches } from './spool-reader.js';
+import { uniqueLineBatches } from '../core/sync/spool-reader.js';
 import type { TextSink } from './text-sink.js';
-import type { Spool } from './types.js';
+import type { Spool } from '../core/sync/writers.js';
 
 const options = {
   record_delimiter: '\r\n',

@@ -1,9 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { writeError } from './atomic-file.js';
-import { BufferedWriter, writeAll } from './buffered-writer.js';
-import { ByteLineReader } from './byte-line-reader.js';
-import type { ChunkEntry, KeyedLine, LineFacts, SortedCursor } from './external-sort.js';
+import { writeError } from '../core/fs/atomic-file.js';
+import { BufferedWriter, writeAll } from '../core/fs/buffered-writer.js';
+import { ByteLineReader } from '../core/fs/byte-line-reader.js';
+import type { ChunkEntry, KeyedLine, LineFacts, SortedCursor } from './sorted-lines.js';
 import { MinHeap } from './min-heap.js';
 
 // The run files of the external sort: one sorted chunk each, merged back by mergeCursor().

@@ -1,6 +1,6 @@
 import Conf from 'conf';
 import { ensurePrivateDir } from '../secure-dir.js';
-import type { ProviderId } from '../../providers/types.js';
+import type { ProviderId } from '../provider.js';
 import { AuthError } from '../errors.js';
 
 export interface ClientCredentials {

@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { ExitCode, IdsyncError } from '../core/errors.js';
+import { ExitCode, IdsyncError } from '../errors.js';
 import { BufferedWriter, writeAll } from './buffered-writer.js';
 
 const reasons: Readonly<Record<string, string>> = {
