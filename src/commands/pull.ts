@@ -18,6 +18,7 @@ interface PullFlags {
   since?: string;
   out?: string;
   format?: OutputFormat;
+  csvRaw?: boolean;
   snapshot?: string;
   param?: Record<string, string>;
   pageSize?: number;
@@ -39,6 +40,7 @@ export function registerPull(program: Command, ctx: CliContext): void {
     .option('--since <when>', "last | 0 | unix seconds | 'YYYY-MM-DD[ HH:mm:ss]' (Asia/Shanghai); default 0, a full pull")
     .option('-o, --out <file>', "write the records this run fetched to FILE ('-' for stdout)")
     .addOption(new Option('--format <format>', 'ndjson, csv or xlsx (default: from the --out extension, else ndjson)').argParser(oneOf(outputFormats)))
+    .option('--csv-raw', "CSV cells exactly as sent: no leading ' before =, +, -, @ (for programs, not spreadsheets)")
     .option('--snapshot <file>', 'keep the complete current set here (NDJSON, or SQLite for .sqlite/.db)')
     .option('--param <key=value>', 'a platform parameter, repeatable (ecnu-students: type=本科生)', collectParam)
     .option('--page-size <n>', 'rows per page (ECNU at most 10000)', intInRange(1, 10_000))
@@ -72,8 +74,9 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
     throw new UsageError(`--page-size for ${provider.id} is at most ${provider.sync.maxPageSize}`);
   }
   const since = parseSince(flags.since);
-  const out = flags.out === undefined ? undefined : resolveOut(flags.out, flags.format);
+  const out = flags.out === undefined ? undefined : { ...resolveOut(flags.out, flags.format), ...(flags.csvRaw ? { csvRaw: true } : {}) };
   if (!out && flags.format) throw new UsageError('--format applies to --out; add -o FILE or -o -');
+  if (flags.csvRaw && out?.format !== 'csv') throw new UsageError('--csv-raw applies to CSV output; add -o FILE.csv or --format csv');
   if (out?.format === 'xlsx' && out.target === '-' && process.stdout.isTTY) {
     throw new UsageError('refusing to write an Excel workbook to a terminal; use -o FILE.xlsx or redirect stdout');
   }

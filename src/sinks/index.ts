@@ -1,5 +1,6 @@
 import { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 import { prepareSqliteSnapshot } from './snapshot-sqlite.js';
+import { isSqliteSnapshot } from './target-check.js';
 import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
 
 export { AtomicFile, fileError, removeStaleTemps, syncFolder, tempPathFor, writeError } from './atomic-file.js';
@@ -8,15 +9,12 @@ export { writeCsv } from './output-csv.js';
 export { prepareOutput, writeOutput } from './output.js';
 export { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 export { prepareSqliteSnapshot } from './snapshot-sqlite.js';
+export { assertPrivateTarget, isSqliteSnapshot, sqliteSiblings } from './target-check.js';
 export { ByteLineReader } from './byte-line-reader.js';
 export { readLineBatches, readLines, uniqueLineBatches, uniqueLines } from './spool-reader.js';
 export type { TextSink } from './text-sink.js';
 export * from './types.js';
 
-/** Whether a snapshot path names an SQLite database (CLI.md: `.sqlite` or `.db`). */
-export function isSqliteSnapshot(file: string): boolean {
-  return /\.(sqlite|db)$/i.test(file);
-}
 
 /**
  * Prepares the snapshot after a run: the complete current set, one record per key (the last

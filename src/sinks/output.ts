@@ -12,6 +12,8 @@ import type { OutputFormat, OutputOptions, PreparedWrite, Spool } from './types.
  */
 const loadXlsx = (): Promise<typeof import('./output-xlsx.js')> => import('./output-xlsx.js');
 
+const csvOptions = (opts: OutputOptions): { raw: boolean } => ({ raw: opts.csvRaw === true });
+
 async function writeNdjson(spool: Spool, out: TextSink): Promise<number> {
   let count = 0;
   for await (const batch of uniqueLineBatches(spool)) {
@@ -32,7 +34,8 @@ export async function prepareOutput(
   format: OutputFormat,
   opts: OutputOptions,
 ): Promise<PreparedWrite> {
-  const file = await AtomicFile.create(dest);
+  // `-o /dev/null`, a FIFO or /dev/stdout is written in place, never replaced by a file.
+  const file = await AtomicFile.create(dest, { writeThrough: true });
   try {
     let count: number;
     if (format === 'ndjson' && !spool.hasDuplicateKeys) {
@@ -42,7 +45,7 @@ export async function prepareOutput(
     } else if (format === 'ndjson') {
       count = await writeNdjson(spool, file);
     } else if (format === 'csv') {
-      count = await writeCsv(spool, file);
+      count = await writeCsv(spool, file, csvOptions(opts));
     } else {
       count = await (await loadXlsx()).writeXlsx(spool, file.stream, opts.sheetName);
     }
@@ -69,7 +72,7 @@ export async function writeOutput(
   opts: OutputOptions,
 ): Promise<number> {
   if (format === 'ndjson') return writeNdjson(spool, writableSink(out));
-  if (format === 'csv') return writeCsv(spool, writableSink(out));
+  if (format === 'csv') return writeCsv(spool, writableSink(out), csvOptions(opts));
   // exceljs ends the stream it writes to; standard output must stay open, so it gets a relay.
   const relay = new PassThrough();
   relay.pipe(out, { end: false });

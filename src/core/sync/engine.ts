@@ -15,7 +15,7 @@ import type { OutputFormat, PreparedWrite, SnapshotResult } from '../../sinks/ty
 import { removeStaleTemps } from '../../sinks/atomic-file.js';
 import { checkpointFile, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { resumeSpool, SpoolWriter } from './spool-writer.js';
-import { checkWritableTarget } from './targets.js';
+import { checkPrivateTarget, checkWritableTarget } from './targets.js';
 import { nextWatermark } from './watermark.js';
 
 export type SinceSpec = { kind: 'last' } | { kind: 'full' } | { kind: 'at'; unix: number };
@@ -26,7 +26,7 @@ export interface PullJob {
   params: Record<string, string>;
   since: SinceSpec;
   /** '-' for stdout, else an absolute path. */
-  out?: { target: string; format: OutputFormat };
+  out?: { target: string; format: OutputFormat; csvRaw?: boolean };
   /** Absolute path of the snapshot (NDJSON, or SQLite by extension). */
   snapshot?: string;
   pageSize?: number;
@@ -74,7 +74,7 @@ export interface PullResult {
 export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult> {
   const { source, provider } = job;
   if (job.out && job.out.target !== '-') checkWritableTarget(job.out.target, 'output');
-  if (job.snapshot) checkWritableTarget(job.snapshot, 'snapshot');
+  if (job.snapshot) checkPrivateTarget(job.snapshot, 'snapshot');
   const lock = await acquireLock(deps.home.locksDir, source.name, {
     ...(job.waitSeconds !== undefined ? { waitSeconds: job.waitSeconds } : {}),
     signal: deps.signal,
@@ -183,7 +183,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     let snapshot: SnapshotResult | undefined;
     try {
       if (job.out && job.out.target !== '-') {
-        prepared.push(await prepareOutput(view, job.out.target, job.out.format, { sheetName: source.name }));
+        prepared.push(await prepareOutput(view, job.out.target, job.out.format, { sheetName: source.name, csvRaw: job.out.csvRaw === true }));
         outputs.push(job.out.target);
       }
       if (job.snapshot) {
@@ -205,7 +205,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     }
     if (job.out?.target === '-' && !streamNdjson) {
       const tmp = path.join(workDir, `stdout.${job.out.format}`);
-      const p = await prepareOutput(view, tmp, job.out.format, { sheetName: source.name });
+      const p = await prepareOutput(view, tmp, job.out.format, { sheetName: source.name, csvRaw: job.out.csvRaw === true });
       await p.commit();
       await deps.pipeFile(tmp);
     }
