@@ -10,6 +10,7 @@ import { parseSince } from '../core/since.js';
 import { findSource } from '../core/source-registry.js';
 import { runPull, type PullResult } from '../core/sync/engine.js';
 import { providerOf } from '../providers/index.js';
+import { isStandardOutputName } from '../sinks/target-check.js';
 import { outputFormats, type OutputFormat } from '../sinks/types.js';
 import { collectParam, intInRange, oneOf } from './option-parsers.js';
 import { startProgress } from './progress.js';
@@ -133,7 +134,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
 }
 
 function resolveOut(raw: string, format: OutputFormat | undefined): { target: string; format: OutputFormat } {
-  if (raw === '-') return { target: '-', format: format ?? 'ndjson' };
+  if (raw === '-' || isStandardOutputName(raw)) return { target: '-', format: format ?? 'ndjson' };
   const ext = path.extname(raw).toLowerCase();
   const inferred: OutputFormat = ext === '.csv' ? 'csv' : ext === '.xlsx' ? 'xlsx' : 'ndjson';
   return { target: path.resolve(raw), format: format ?? inferred };

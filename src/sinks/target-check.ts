@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { foreignOwner } from '../core/secure-dir.js';
 
@@ -11,6 +12,17 @@ export function describeKind(st: fs.Stats): string {
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isSocket()) return 'a socket';
   return 'not a regular file';
+}
+
+/**
+ * Whether FILE names this process's own standard output (`/dev/stdout`, `/dev/fd/1`,
+ * `/proc/self/fd/1`), which `-o` treats as `-o -`. Why: writing to the stream already open
+ * keeps the caller's redirection as it is (`>> log` appends; opening the name again with
+ * O_TRUNC would empty the log), and works when standard output is a socket (systemd's
+ * journal, a Node parent), which open(2) refuses with ENXIO.
+ */
+export function isStandardOutputName(file: string): boolean {
+  return process.platform !== 'win32' && /^\/(dev\/stdout|dev\/fd\/1|proc\/self\/fd\/1)$/.test(path.resolve(file));
 }
 
 /** Whether a snapshot path names an SQLite database (CLI.md: `.sqlite` or `.db`). */
