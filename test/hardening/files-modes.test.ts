@@ -37,15 +37,17 @@ async function pull(args: string[]): Promise<void> {
 }
 
 describe('pull under umask 022', () => {
-  it('creates -o NDJSON, CSV and XLSX files and an NDJSON snapshot 0600', async () => {
+  it('creates -o NDJSON, CSV and XLSX files, NDJSON and SQLite snapshots and a changes file 0600', async () => {
     const dir = await freshDir('new');
     for (const name of ['out.ndjson', 'out.csv', 'out.xlsx']) await pull(['-o', path.join(dir, name)]);
-    await pull(['--snapshot', path.join(dir, 'snap.ndjson')]);
-    await pull(['--since', 'last', '--snapshot', path.join(dir, 'snap.ndjson')]); // an incremental merge
-    for (const name of ['out.ndjson', 'out.csv', 'out.xlsx', 'snap.ndjson']) {
-      expect([name, modeOf(path.join(dir, name))]).toEqual([name, 0o600]);
-    }
-    expect((await fsp.readdir(dir)).sort()).toEqual(['out.csv', 'out.ndjson', 'out.xlsx', 'snap.ndjson']);
+    const job = ['--snapshot', path.join(dir, 'snap.ndjson'), '--changes', path.join(dir, 'changes.ndjson')];
+    await pull(job);
+    await pull(['--since', 'last', ...job]); // an incremental merge
+    await pull(['--snapshot', path.join(dir, 'snap.sqlite')]);
+    const names = ['changes.ndjson', 'out.csv', 'out.ndjson', 'out.xlsx', 'snap.ndjson', 'snap.sqlite'];
+    for (const name of names) expect([name, modeOf(path.join(dir, name))]).toEqual([name, 0o600]);
+    // SQLite's own -wal/-shm, while they exist, carry the database's mode (SQLite copies it).
+    expect((await fsp.readdir(dir)).filter((n) => !/-(wal|shm)$/.test(n)).sort()).toEqual(names);
   });
 
   it('an existing output keeps its own mode, also when the spool is copied (NDJSON)', async () => {

@@ -150,6 +150,23 @@ describe('a --snapshot target that must not receive personal data is refused bef
     await expectRefused(db, /snap\.db-shm: it is a symbolic link/);
   });
 
+  it('a --changes file that is a FIFO or a link', async () => {
+    const dir = await freshDir('changes-targets');
+    const fifo = path.join(dir, 'changes.ndjson');
+    makeFifo(fifo);
+    const before = sandbox.stats().requests;
+    const r = await idsyncUmask022(['pull', 'ecnu-staff', '--snapshot', path.join(dir, 'snap.ndjson'), '--changes', fifo], env);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^idsync: refusing to write changes file .*changes\.ndjson: it is a FIFO \(named pipe\), not a regular file$/m);
+    expect(sandbox.stats().requests).toBe(before);
+    const link = path.join(dir, 'link.ndjson');
+    fs.symlinkSync(path.join(dir, 'elsewhere'), link);
+    const l = await idsyncUmask022(['pull', 'ecnu-staff', '--snapshot', path.join(dir, 'snap.ndjson'), '--changes', link], env);
+    expect(l.exitCode).toBe(2);
+    expect(l.stderr).toMatch(/it is a symbolic link/);
+    expect((await fsp.readdir(dir)).sort()).toEqual(['changes.ndjson', 'link.ndjson']);
+  });
+
   it('a regular snapshot of our own is written, 0600', async () => {
     const file = path.join(await freshDir('snap-ok'), 'snap.ndjson');
     const r = await idsyncUmask022(['pull', 'ecnu-staff', '--snapshot', file], env);
