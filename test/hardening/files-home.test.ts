@@ -48,7 +48,7 @@ async function expectRefusedBeforeAnyRequest(env: Record<string, string>, exitCo
   const r = await idsync(['pull', 'ecnu-staff', '-o', path.join(base, 'never.ndjson')], env);
   expect(r.exitCode).toBe(exitCode);
   expect(r.stderr).toMatch(message);
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(String(r.stderr).trim().split('\n')).toHaveLength(1);
   expect(sandbox.stats().requests).toBe(before);
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { execa, type Result } from 'execa';
+import { execa } from 'execa';
 import { binPath } from '../helpers/cli.js';
 
 /** Root can make device nodes and give files away; the tests that need it say so. */
@@ -22,15 +22,22 @@ export function makeFifo(file: string): void {
   execFileSync('mkfifo', [file]);
 }
 
+export interface CliRun {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
 /** The CLI as a user with `umask 022` starts it (the usual default), whatever the test runner's umask. */
-export async function idsyncUmask022(args: string[], env: Record<string, string>): Promise<Result> {
-  return execa('/bin/sh', ['-c', 'umask 022; exec "$@"', 'sh', process.execPath, binPath, ...args], {
+export async function idsyncUmask022(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const r = await execa('/bin/sh', ['-c', 'umask 022; exec "$@"', 'sh', process.execPath, binPath, ...args], {
     env,
     extendEnv: false,
     reject: false,
     timeout: 60_000,
     stdin: 'ignore',
   });
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 export const modeOf = (file: string): number => fs.statSync(file).mode & 0o777;
