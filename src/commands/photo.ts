@@ -73,7 +73,8 @@ async function photo(ctx: CliContext, args: string[], flags: PhotoFlags): Promis
 async function prepareDir(raw: string): Promise<string> {
   const dir = path.resolve(raw);
   try {
-    await fs.mkdir(dir, { recursive: true });
+    // Photos are personal data: a folder created here is the owner's only; an existing one keeps its mode.
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     if (!(await fs.stat(dir)).isDirectory()) throw new Error('not a folder');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiClient } from '../core/api-client.js';
-import { fsyncDir } from '../core/fs/atomic-json.js';
+import { modeForReplacing, privateFileMode, syncFolder, tempPathFor } from '../core/fs/durable-files.js';
 import { UpstreamError } from '../core/errors.js';
 import type { HttpResponse } from '../core/http.js';
 import type { PhotoSource } from '../core/people.js';
@@ -75,10 +74,13 @@ async function exists(file: string): Promise<boolean> {
  * Returns false when the target appeared in the meantime (no --force).
  */
 export async function writeAtomic(dir: string, file: string, data: Buffer, force: boolean): Promise<boolean> {
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx', 0o644);
+  const tmp = tempPathFor(file);
+  // A photo is personal data: 0600 (CLI.md), or the mode of the photo --force replaces.
+  const mode = force ? await modeForReplacing(file) : privateFileMode;
+  const handle = await fs.open(tmp, 'wx', privateFileMode);
   try {
     try {
+      await handle.chmod(mode);
       await handle.writeFile(data);
       await handle.sync();
     } finally {
@@ -101,6 +103,6 @@ export async function writeAtomic(dir: string, file: string, data: Buffer, force
   } finally {
     await fs.rm(tmp, { force: true });
   }
-  await fsyncDir(dir);
+  await syncFolder(dir);
   return true;
 }

@@ -1,5 +1,6 @@
 import { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 import { prepareSqliteSnapshot } from './snapshot-sqlite.js';
+import { isSqliteSnapshot } from '../core/fs/target-check.js';
 import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from '../core/sync/writers.js';
 
 export { cellText } from './cell-text.js';
@@ -7,12 +8,9 @@ export { writeCsv } from './output-csv.js';
 export { prepareOutput } from './output.js';
 export { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 export { prepareSqliteSnapshot } from './snapshot-sqlite.js';
+export { assertPrivateTarget, isSqliteSnapshot, sqliteSiblings } from '../core/fs/target-check.js';
 export type { TextSink } from './text-sink.js';
 
-/** Whether a snapshot path names an SQLite database (CLI.md: `.sqlite` or `.db`). */
-export function isSqliteSnapshot(file: string): boolean {
-  return /\.(sqlite|db)$/i.test(file);
-}
 
 /**
  * Prepares the snapshot after a run: the complete current set, one record per key (the last

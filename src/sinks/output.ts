@@ -10,6 +10,8 @@ import type { OutputFormat, OutputOptions, PreparedWrite, Spool } from '../core/
  */
 const loadXlsx = (): Promise<typeof import('./output-xlsx.js')> => import('./output-xlsx.js');
 
+const csvOptions = (opts: OutputOptions): { raw: boolean } => ({ raw: opts.csvRaw === true });
+
 async function writeNdjson(spool: Spool, out: TextSink): Promise<void> {
   for await (const batch of uniqueLineBatches(spool)) await out.write(batch.join('\n') + '\n');
 }
@@ -25,7 +27,8 @@ export async function prepareOutput(
   format: OutputFormat,
   opts: OutputOptions,
 ): Promise<PreparedWrite> {
-  const file = await AtomicFile.create(dest);
+  // `-o /dev/null`, a FIFO or /dev/stdout is written in place, never replaced by a file.
+  const file = await AtomicFile.create(dest, { writeThrough: true });
   try {
     if (format === 'ndjson' && !spool.hasDuplicateKeys) {
       // The spool already is the output: let the OS copy it (copy_file_range, or a reflink).
@@ -33,7 +36,7 @@ export async function prepareOutput(
     } else if (format === 'ndjson') {
       await writeNdjson(spool, file);
     } else if (format === 'csv') {
-      await writeCsv(spool, file);
+      await writeCsv(spool, file, csvOptions(opts));
     } else {
       await (await loadXlsx()).writeXlsx(spool, file.stream, opts.sheetName);
     }

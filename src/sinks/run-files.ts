@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { privateFileMode } from '../core/fs/durable-files.js';
 import { writeError } from '../core/fs/atomic-file.js';
 import { BufferedWriter, writeAll } from '../core/fs/buffered-writer.js';
 import { ByteLineReader } from '../core/fs/byte-line-reader.js';
@@ -31,7 +32,7 @@ export async function writeRun(
 ): Promise<void> {
   let fh: FileHandle | undefined;
   try {
-    fh = await fsp.open(file, 'wx');
+    fh = await fsp.open(file, 'wx', privateFileMode); // records: owner-only, like the output
     const handle = fh;
     const out = new BufferedWriter((chunk) => writeAll(handle, chunk));
     for (const e of entries) {

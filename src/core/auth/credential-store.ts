@@ -1,5 +1,6 @@
 import Conf from 'conf';
-import { ensurePrivateDir } from '../secure-dir.js';
+import path from 'node:path';
+import { checkSecretFile, ensurePrivateDir } from '../secure-dir.js';
 import type { ProviderId } from '../provider.js';
 import { AuthError } from '../errors.js';
 
@@ -16,6 +17,7 @@ export class CredentialStore {
 
   constructor(home: string) {
     ensurePrivateDir(home);
+    checkSecretFile(path.join(home, 'credentials.json'));
     this.#conf = new Conf<Stored>({
       projectName: 'idsync',
       cwd: home,

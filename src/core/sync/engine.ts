@@ -14,7 +14,7 @@ import { JobFolder } from './job-folder.js';
 import { jobStart, runRole, type SinceSpec } from './job.js';
 import { scan } from './scan.js';
 import type { SnapshotTarget } from './snapshot-target.js';
-import { checkWritableTarget } from './targets.js';
+import { checkPrivateTarget, checkWritableTarget } from './targets.js';
 import { nextWatermark } from './watermark.js';
 
 export type { SinceSpec } from './job.js';
@@ -106,8 +106,8 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
   const { source, provider } = job;
   const snapshotFile = job.snapshot && job.snapshot.kind !== 'postgres' ? job.snapshot.id : undefined;
   if (job.out && job.out.target !== '-') checkWritableTarget(job.out.target, 'output');
-  if (snapshotFile) checkWritableTarget(snapshotFile, 'snapshot');
-  if (job.changes) checkWritableTarget(job.changes, 'changes file');
+  if (snapshotFile) checkPrivateTarget(snapshotFile, 'snapshot');
+  if (job.changes) checkPrivateTarget(job.changes, 'changes file');
   const table = source.name.replace(/-/g, '_');
   const snapshot = job.snapshot ? { target: job.snapshot, table, updateField: provider.sync.updateField } : undefined;
   const lock = await acquireLock(deps.home.locksDir, source.name, {

@@ -63,4 +63,9 @@ export interface SnapshotOptions {
 export interface OutputOptions {
   /** XLSX worksheet name (sanitised to Excel's rules). */
   sheetName: string;
+  /**
+   * CSV cells exactly as sent, without the leading `'` that keeps a spreadsheet from running
+   * a cell such as `=HYPERLINK(…)` as a formula (CLI.md): for programs that read the CSV.
+   */
+  csvRaw?: boolean;
 }
