@@ -209,6 +209,8 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       await deps.pipeFile(tmp);
     }
     keepWork = false;
+    await fs.rm(workDir, { recursive: true, force: true });
+    await committed.saveState();
     const outputs = [job.out?.target, job.snapshot?.label, job.changes].filter((t): t is string => t !== undefined && t !== '-');
     return {
       mode,
@@ -223,8 +225,10 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       resumed: scanned.resumed,
       job: role.kind === 'job',
     };
-  } finally {
+  } catch (err) {
     if (!keepWork) await fs.rm(workDir, { recursive: true, force: true });
+    throw err;
+  } finally {
     await job.snapshot?.close();
     await lock.release();
   }
