@@ -19,6 +19,7 @@ export function fileSnapshotTarget(file: string, kind: Exclude<SnapshotKind, 'po
     mark: async (table) => (sqlite ? (await loadSqlite()).sqliteMark(file, table) : fileMark(file)),
     prepare: async (spool, opts) =>
       sqlite ? (await loadSqlite()).prepareSqliteSnapshot(spool, file, opts) : prepareNdjsonSnapshot(spool, file, opts),
+    ...(sqlite ? { startLoad: async (opts) => (await loadSqlite()).startSqliteLoad(file, opts) } : {}),
     cleanStale: () => removeStaleTemps(file),
     close: async () => undefined,
   };

@@ -8,7 +8,9 @@ import type { Row } from '../core/provider.js';
 import { fileError, syncFolder, tempPathFor } from '../core/fs/atomic-file.js';
 import { cellText } from './cell-text.js';
 import { ensureUpdateIndex, quoteId, syncTableLayout, type TableLayout } from './sqlite-schema.js';
-import { changeTableWriter, readLastRun, writeLastRun } from './sqlite-runs.js';
+import { changeTableInsert, changeTableWriter, readLastRun, writeLastRun } from './sqlite-runs.js';
+import type { LoadedTable, SqliteLoad } from './sqlite-load.js';
+export { startSqliteLoad } from './sqlite-load.js';
 import { uniqueLineBatches } from '../core/sync/spool-reader.js';
 import type { SnapshotResult, Spool } from '../core/sync/writers.js';
 
@@ -166,6 +168,32 @@ async function removeUnseen(
 }
 
 /**
+ * The change feed of a table built from nothing during the scan (sqlite-load.ts): every row is
+ * an insert, reported in rowid order, which is the spool's, as mergeRun() would have.
+ */
+async function reportInserts(db: Database.Database, loaded: LoadedTable, table: string, runId: string, changes: ChangeRecorder): Promise<void> {
+  const { columns } = loaded.layout;
+  const slice = db.prepare(`SELECT ${columns.map(quoteId).join(', ')} FROM ${loaded.layout.table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid`).raw();
+  const insert = changeTableInsert(db, table);
+  const onEvent = changeTableWriter(db, table);
+  for (let from = 0; from < loaded.rows; from += 1000) {
+    for (const values of slice.all(from, from + 1000) as (string | null)[][]) {
+      const k = values[0]!;
+      const after = tableRecord(columns, values);
+      if (changes.recordInsert) {
+        const json = JSON.stringify(after);
+        const { seq, changedJson } = changes.recordInsert(k, after, json);
+        insert.run(runId, seq, 'insert', k, null, json, changedJson);
+      } else {
+        const event = changes.record(k, null, after);
+        if (event) onEvent(event);
+      }
+    }
+    await changes.flush?.();
+  }
+}
+
+/**
  * Writes this run into the SQLite snapshot inside one transaction that prepare leaves open:
  * commit() COMMITs, abort() rolls back. An existing database is merged in place (in WAL mode a
  * reader keeps seeing the previous content meanwhile); a new one is built privately next to the
@@ -179,10 +207,13 @@ export async function prepareSqliteSnapshot(
 ): Promise<PreparedSnapshot> {
   const dest = path.resolve(file);
   const existed = await claimTarget(dest);
-  const work = existed ? dest : tempPathFor(dest);
+  // The table built during the scan, when it holds exactly this run (else built again below).
+  const loaded = !existed && opts.load && 'take' in opts.load ? (opts.load as SqliteLoad).take(spool) : undefined;
+  if (opts.load && !loaded) await opts.load.discard();
+  const work = existed ? dest : (loaded?.work ?? tempPathFor(dest));
   const runAt = opts.runAt ?? new Date().toISOString();
   const runId = opts.runId ?? newRunId(new Date(runAt));
-  let db: Database.Database | undefined;
+  let db: Database.Database | undefined = loaded?.db;
   let committed = false;
   const abort = async (): Promise<void> => {
     if (committed) return; // the engine aborts every write when a later one fails to commit
@@ -197,36 +228,42 @@ export async function prepareSqliteSnapshot(
     if (!existed) await Promise.all(['', '-wal', '-shm', '-journal'].map((s) => fsp.unlink(work + s).catch(() => undefined)));
   };
   try {
-    if (!existed) await (await fsp.open(work, 'wx', 0o600)).close();
-    db = new Database(work, { timeout: 10_000 });
-    if (existed) {
-      // journal_mode cannot change inside a transaction; synchronous=FULL makes COMMIT durable
-      // (fsync of the WAL) before the engine saves its state.
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-    } else {
-      // Nobody else sees this file until the rename, which follows an fsync of our own.
-      db.pragma('journal_mode = MEMORY');
-      db.pragma('synchronous = OFF');
+    if (!loaded) {
+      if (!existed) await (await fsp.open(work, 'wx', 0o600)).close();
+      db = new Database(work, { timeout: 10_000 });
+      if (existed) {
+        // journal_mode cannot change inside a transaction; synchronous=FULL makes COMMIT durable
+        // (fsync of the WAL) before the engine saves its state.
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+      } else {
+        // Nobody else sees this file until the rename, which follows an fsync of our own.
+        db.pragma('journal_mode = MEMORY');
+        db.pragma('synchronous = OFF');
+      }
+      // IMMEDIATE takes the write lock now: a second run waits (timeout) instead of failing mid-way.
+      db.exec('BEGIN IMMEDIATE');
     }
+    db = db!;
     db.pragma('cache_size = -16384');
-    // IMMEDIATE takes the write lock now: a second run waits (timeout) instead of failing mid-way.
-    db.exec('BEGIN IMMEDIATE');
-    const layout = syncTableLayout(db, spool, opts, dest);
+    const layout = loaded?.layout ?? syncTableLayout(db, spool, opts, dest);
     const previous = readLastRun(db, opts.table);
-    const onEvent = opts.changes ? changeTableWriter(db, opts.table) : undefined;
-    const counts = await mergeRun(db, spool, layout, {
-      full: opts.mode === 'full',
-      existed,
-      changes: opts.changes,
-      onEvent,
-    });
+    let counts: MergeCounts;
+    if (loaded) {
+      if (opts.changes) await reportInserts(db, loaded, opts.table, runId, opts.changes);
+      counts = { upserted: loaded.rows, inserted: loaded.rows, deleted: 0 };
+    } else {
+      const onEvent = opts.changes ? changeTableWriter(db, opts.table) : undefined;
+      counts = await mergeRun(db, spool, layout, { full: opts.mode === 'full', existed, changes: opts.changes, onEvent });
+    }
     ensureUpdateIndex(db, layout, opts);
     // The size follows from the last run's, so an incremental run's cost grows with its changes.
     const total =
-      previous !== undefined
-        ? previous.total + counts.inserted - counts.deleted
-        : (db.prepare(`SELECT count(*) FROM ${layout.table}`).pluck().get() as number);
+      loaded !== undefined
+        ? loaded.rows
+        : previous !== undefined
+          ? previous.total + counts.inserted - counts.deleted
+          : (db.prepare(`SELECT count(*) FROM ${layout.table}`).pluck().get() as number);
     writeLastRun(db, opts.table, runId, runAt, total);
     const result: SnapshotResult = { total, upserted: counts.upserted, deleted: counts.deleted };
     const open = db;

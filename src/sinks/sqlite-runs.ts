@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { ChangeEvent } from '../core/sync/changes.js';
 import { quoteId } from './sqlite-schema.js';
 
@@ -33,12 +33,7 @@ export function writeLastRun(db: Database, table: string, run: string, at: strin
  * transaction (CLI.md, "Change feed"). JSON columns are text: SQLite's json functions read them.
  */
 export function changeTableWriter(db: Database, table: string): (e: ChangeEvent) => void {
-  const name = quoteId(`${table}_changes`);
-  db.exec(
-    `CREATE TABLE IF NOT EXISTS ${name} (run TEXT NOT NULL, sequence INTEGER NOT NULL, op TEXT NOT NULL, ` +
-      '"key" TEXT NOT NULL, "before" TEXT, "after" TEXT, changed TEXT NOT NULL, PRIMARY KEY (run, sequence))',
-  );
-  const insert = db.prepare(`INSERT INTO ${name} (run, sequence, op, "key", "before", "after", changed) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const insert = changeTableInsert(db, table);
   return (e) => {
     insert.run(
       e.run,
@@ -50,4 +45,14 @@ export function changeTableWriter(db: Database, table: string): (e: ChangeEvent)
       JSON.stringify(e.changed),
     );
   };
+}
+
+/** Creates `<table>_changes` if needed; the statement takes run, sequence, op, key, before, after, changed. */
+export function changeTableInsert(db: Database, table: string): Statement {
+  const name = quoteId(`${table}_changes`);
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS ${name} (run TEXT NOT NULL, sequence INTEGER NOT NULL, op TEXT NOT NULL, ` +
+      '"key" TEXT NOT NULL, "before" TEXT, "after" TEXT, changed TEXT NOT NULL, PRIMARY KEY (run, sequence))',
+  );
+  return db.prepare(`INSERT INTO ${name} (run, sequence, op, "key", "before", "after", changed) VALUES (?, ?, ?, ?, ?, ?, ?)`);
 }

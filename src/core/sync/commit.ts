@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InterruptedError } from '../errors.js';
@@ -9,7 +10,7 @@ import type { OutputFormat, PreparedWrite, SnapshotResult, Spool } from './write
 import { EventRecorder, type ChangeOp } from './changes.js';
 import type { JobFolder } from './job-folder.js';
 import { stateAfter, type RunOutcome } from './job.js';
-import type { PreparedSnapshot, SnapshotTarget } from './snapshot-target.js';
+import type { PreparedSnapshot, SnapshotLoad, SnapshotTarget } from './snapshot-target.js';
 
 export type PrepareOutput = (spool: Spool, dest: string, format: OutputFormat, opts: { sheetName: string }) => Promise<PreparedWrite>;
 
@@ -21,7 +22,7 @@ export interface CommitRequest {
   sheetName: string;
   /** `-o FILE` (not stdout). */
   out: { target: string; format: OutputFormat } | undefined;
-  snapshot: { target: SnapshotTarget; table: string; updateField: string } | undefined;
+  snapshot: { target: SnapshotTarget; table: string; updateField: string; load?: SnapshotLoad } | undefined;
   changes: { file: string; isActive: (row: Row) => boolean } | undefined;
   /** The job whose state this run moves; undefined for a one-off. */
   job: { store: StateStore; source: string; folder: JobFolder; previous: JobState | undefined } | undefined;
@@ -57,15 +58,20 @@ async function openEvents(file: string, req: CommitRequest) {
   };
 }
 
-/** Copies event files, oldest first, into the changes file: complete on disk before it is renamed into place. */
+/**
+ * Copies event files, oldest first, into the changes file: complete on disk before it is renamed
+ * into place. Streamed in 1 MB reads: a first pull's events are about 500 bytes a record, and
+ * reading each file whole held 500 MB per million records.
+ */
 async function writeChangesFile(dest: string, files: readonly string[]): Promise<number> {
   const out = await AtomicFile.create(dest);
   let lines = 0;
   try {
     for (const f of files) {
-      const data = await fs.readFile(f);
-      for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
-      await out.write(data);
+      for await (const data of createReadStream(f, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+        for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
+        await out.write(data);
+      }
     }
     await out.finish();
     await out.commit();
@@ -105,6 +111,7 @@ export async function commitRun(req: CommitRequest): Promise<CommitResult> {
         runId: req.runId,
         runAt: req.runAt,
         ...(events ? { changes: events.recorder } : {}),
+        ...(req.snapshot.load ? { load: req.snapshot.load } : {}),
       });
       prepared.push(snap);
       await events?.close();

@@ -13,7 +13,7 @@ import { commitRun, type PrepareOutput } from './commit.js';
 import { JobFolder } from './job-folder.js';
 import { jobStart, runRole, type SinceSpec } from './job.js';
 import { scan } from './scan.js';
-import type { SnapshotTarget } from './snapshot-target.js';
+import type { SnapshotLoad, SnapshotTarget } from './snapshot-target.js';
 import { checkPrivateTarget, checkWritableTarget } from './targets.js';
 import { nextWatermark } from './watermark.js';
 
@@ -118,6 +118,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
   const key = jobKey(job.params, job.snapshot?.id ?? null);
   const workDir = path.join(deps.home.workDir, workName(source.name, job.params));
   let keepWork = false;
+  let load: SnapshotLoad | undefined;
   try {
     await job.snapshot?.open({ table, ...(job.waitSeconds !== undefined ? { waitSeconds: job.waitSeconds } : {}), signal: deps.signal });
     // A run killed with SIGKILL leaves its temp files next to the outputs; clear them now (under
@@ -143,6 +144,8 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     await fs.mkdir(workDir, { recursive: true, mode: 0o700 });
     keepWork = source.paging === 'cursor';
     const streamNdjson = job.out?.target === '-' && job.out.format === 'ndjson';
+    // A full pull into a snapshot that does not exist yet builds it as the pages arrive.
+    load = mode === 'full' ? await job.snapshot?.startLoad?.({ table, keyFields: source.keyFields }) : undefined;
     const scanned = await scan({
       client: deps.client,
       provider,
@@ -154,6 +157,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       workDir,
       echo: streamNdjson ? deps.stdout : undefined,
       signal: deps.signal,
+      ...(load ? { onKept: load.add } : {}),
       onStart: ({ resumed }) => deps.events.onStart?.({ mode, since, resumed }),
       ...pick(deps.events, 'onPage', 'onWarning', 'onInfo'),
     });
@@ -176,7 +180,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       runAt: runAt.toISOString(),
       sheetName: source.name,
       out: job.out && job.out.target !== '-' ? job.out : undefined,
-      snapshot,
+      snapshot: snapshot && load ? { ...snapshot, load } : snapshot,
       changes: job.changes ? { file: job.changes, isActive: deps.isActive } : undefined,
       job: role.kind === 'job' ? { store, source: source.name, folder, previous } : undefined,
       outcome: (snapshotMark) => ({
@@ -229,6 +233,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     if (!keepWork) await fs.rm(workDir, { recursive: true, force: true });
     throw err;
   } finally {
+    await load?.discard();
     await job.snapshot?.close();
     await lock.release();
   }

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiClient } from '../api-client.js';
 import { InterruptedError } from '../errors.js';
-import type { Provider, SourceDef } from '../provider.js';
+import type { Provider, Row, SourceDef } from '../provider.js';
 import { checkpointFile, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { resumeSpool, SpoolWriter } from './spool-writer.js';
 
@@ -19,6 +19,8 @@ export interface ScanRequest {
   /** Echo each page's records as NDJSON text (for `-o -`). */
   echo: ((text: string) => Promise<void>) | undefined;
   signal: AbortSignal;
+  /** Each record the spool keeps, with its key, as it arrives (see SnapshotLoad). */
+  onKept?: (row: Row, key: string) => void;
   onStart?(info: { resumed: boolean }): void;
   onPage?(progress: { pages: number; records: number; total: number | undefined }): void;
   onWarning?(message: string): void;
@@ -67,6 +69,7 @@ export async function scan(req: ScanRequest): Promise<ScanResult> {
     updateField: provider.sync.updateField,
     isDeleted: provider.sync.isDeleted,
     dropDeleted: req.since === undefined,
+    ...(req.onKept ? { onKept: req.onKept } : {}),
   });
   const resumed = cp !== undefined;
   req.onStart?.({ resumed });

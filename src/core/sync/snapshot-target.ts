@@ -1,5 +1,18 @@
 import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './writers.js';
 import type { ChangeRecorder } from './changes.js';
+import type { Row } from '../provider.js';
+
+/**
+ * A snapshot built while the pages arrive, for a full pull into a snapshot that does not exist
+ * yet: the target's private temp copy is filled with each record the spool keeps, so that
+ * prepare() has only the finishing left. Nothing is visible before commit(), as otherwise.
+ */
+export interface SnapshotLoad {
+  /** Called with each record the spool keeps, in spool order, and its key. Never throws. */
+  add(row: Row, key: string): void;
+  /** Drops what was built (a failed run, or prepare() could not use it). */
+  discard(): Promise<void>;
+}
 
 export type SnapshotKind = 'ndjson' | 'sqlite' | 'postgres';
 
@@ -10,6 +23,8 @@ export interface SnapshotPrepareOptions extends SnapshotOptions {
   runAt: string;
   /** Present when the run writes a change feed: the sink reports every stored record that changed. */
   changes?: ChangeRecorder;
+  /** What startLoad() built during the scan: prepare() uses it if it matches the spool, else drops it. */
+  load?: SnapshotLoad;
 }
 
 export interface PreparedSnapshot extends PreparedWrite {
@@ -40,6 +55,11 @@ export interface SnapshotTarget {
    */
   mark(table: string): Promise<string | undefined>;
   prepare(spool: Spool, opts: SnapshotPrepareOptions): Promise<PreparedSnapshot>;
+  /**
+   * Before a full pull's scan: starts building the new snapshot from the records as they
+   * arrive, where the target can (an SQLite file that does not exist yet); undefined otherwise.
+   */
+  startLoad?(opts: { table: string; keyFields: readonly string[] }): Promise<SnapshotLoad | undefined>;
   /** Removes what a killed run of this target left behind (temp files), before a new run. */
   cleanStale(): Promise<void>;
   close(): Promise<void>;

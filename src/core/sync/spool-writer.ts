@@ -16,6 +16,8 @@ export interface SpoolSpec {
    * only an incremental consumer has anything to delete (CLI.md, "What pull promises").
    */
   dropDeleted: boolean;
+  /** Each record as it goes into the spool, with its key (a snapshot built during the scan). */
+  onKept?: (row: Row, key: string) => void;
 }
 
 /**
@@ -106,7 +108,7 @@ export class SpoolWriter {
   async append(rows: readonly Row[], where: string, echo = false): Promise<string> {
     let text = '';
     let kept = 0;
-    const { updateField, isDeleted, dropDeleted } = this.spec;
+    const { updateField, isDeleted, dropDeleted, onKept } = this.spec;
     for (let i = 0; i < rows.length; i += 1) {
       const row = rows[i] as Row;
       const key = this.#key(row);
@@ -125,6 +127,7 @@ export class SpoolWriter {
         this.deleted += 1;
         if (dropDeleted) continue;
       }
+      onKept?.(row, key);
       const line = `${JSON.stringify(row)}\n`;
       if (echo) text += line;
       const full = this.#out.write(line);
