@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SandboxInfo } from './sandbox-server.js';
+import { sqliteContenders } from './sqlite-contenders.js';
 
 export interface RunSetup {
   sandbox: SandboxInfo;
@@ -19,17 +20,24 @@ export interface Invocation {
    * other such contenders' (a snapshot is sorted by key instead, only its count is checked).
    */
   sameBytes: boolean;
+  /** Lines `output` must have at least; without it, exactly the sandbox's live records. */
+  minLines?: number;
+  /** Further checks after the run (a snapshot's rows): a description of what held, or it throws. */
+  check?: () => Promise<string>;
 }
 
 export interface Contender {
   name: string;
   about: string;
+  /** Untimed work before the timed run (an incremental run's first, full run; the mutation). */
+  prepare?(setup: RunSetup): Promise<void>;
   invoke(setup: RunSetup): Invocation;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../..');
 const bin = path.join(repoRoot, 'bin/idsync.js');
+export const PAGE_10K = 10_000;
 
 /** The bench's environment without any IDSYNC_* of the caller's (a real home, real credentials). */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -47,14 +55,14 @@ function idsyncEnv({ sandbox, dir }: RunSetup): NodeJS.ProcessEnv {
   });
 }
 
-function lean(name: string, script: string, about: string): Contender {
+function lean(name: string, script: string, about: string, pageSize?: number): Contender {
   return {
     name,
     about,
     invoke: ({ sandbox, dir }) => {
       const output = path.join(dir, 'out.ndjson');
       return {
-        args: [path.join(here, script), sandbox.url, sandbox.clientId, sandbox.clientSecret, output],
+        args: [path.join(here, script), sandbox.url, sandbox.clientId, sandbox.clientSecret, output, ...(pageSize ? [String(pageSize)] : [])],
         env: cleanEnv({}),
         output,
         sameBytes: true,
@@ -82,4 +90,15 @@ export const contenders: readonly Contender[] = [
       return { args: [bin, 'pull', 'ecnu-users', '--snapshot', output, '--quiet'], env: idsyncEnv(setup), output, sameBytes: false };
     },
   },
+  lean('minimal-10k', 'minimal-client.js', `the minimal client at ${PAGE_10K} rows/page, 4 pages in flight`, PAGE_10K),
+  {
+    name: 'idsync-10k',
+    about: `node bin/idsync.js pull ecnu-users -o out.ndjson --page-size ${PAGE_10K} --quiet`,
+    invoke: (setup) => {
+      const output = path.join(setup.dir, 'out.ndjson');
+      const args = [bin, 'pull', 'ecnu-users', '-o', output, '--page-size', String(PAGE_10K), '--quiet'];
+      return { args, env: idsyncEnv(setup), output, sameBytes: true };
+    },
+  },
+  ...sqliteContenders(bin, idsyncEnv),
 ];

@@ -51,8 +51,10 @@ export function pageLines(rows: readonly Record<string, unknown>[]): string {
   return text;
 }
 
-export function leanArgs(argv: readonly string[]): { base: string; clientId: string; clientSecret: string; out: string } {
-  const [base, clientId, clientSecret, out] = argv;
-  if (!base || !clientId || !clientSecret || !out) throw new Error('usage: <base-url> <client-id> <client-secret> <out-file>');
-  return { base, clientId, clientSecret, out };
+export function leanArgs(argv: readonly string[]): { base: string; clientId: string; clientSecret: string; out: string; pageSize: number | undefined } {
+  const [base, clientId, clientSecret, out, size] = argv;
+  if (!base || !clientId || !clientSecret || !out) throw new Error('usage: <base-url> <client-id> <client-secret> <out-file> [page-size]');
+  const pageSize = size === undefined ? undefined : Number(size);
+  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize > 0)) throw new Error(`bad page size: ${size}`);
+  return { base, clientId, clientSecret, out, pageSize };
 }

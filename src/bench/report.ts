@@ -53,5 +53,17 @@ export function formatScenario(s: ScenarioResult): string {
   out.push('', `- load average (1 min) ${s.load[0].toFixed(2)} before, ${s.load[1].toFixed(2)} after`);
   if (idsync && sdk) out.push(`- idsync speed-up over sdk-loop: **${(sdk / idsync).toFixed(1)}×**`);
   if (idsync && minimal) out.push(`- idsync time / minimal-client time: **${(idsync / minimal).toFixed(2)}**`);
+  const ratio = (a: string, b: string, what: string): void => {
+    const x = time(a);
+    const y = time(b);
+    if (x && y) out.push(`- ${what}: **${(x / y).toFixed(2)}** (${a} / ${b})`);
+  };
+  ratio('idsync-10k', 'minimal-10k', 'page size 10000, idsync / minimal client (target ≤ 1.5)');
+  ratio('idsync-sqlite', 'idsync', 'first run into a new SQLite snapshot / plain pull (target ≤ 1.5)');
+  ratio('idsync-sqlite-changes', 'idsync', 'the same with --changes / plain pull (target ≤ 1.5)');
+  for (const name of ['sqlite-incr', 'sqlite-incr-changes']) {
+    const t = time(name);
+    if (t) out.push(`- ${name}: 1% incremental into the full snapshot: **${secs(t)} s** (target ≤ 10 s)`);
+  }
   return out.join('\n');
 }
