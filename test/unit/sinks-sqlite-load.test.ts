@@ -1,0 +1,101 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeTestSpool } from '../helpers/spool.js';
+import type { Row } from '../../src/core/provider.js';
+import { EventRecorder } from '../../src/core/sync/changes.js';
+import { prepareSqliteSnapshot, startSqliteLoad } from '../../src/sinks/snapshot-sqlite.js';
+
+// A full pull into a new SQLite snapshot builds the table while the pages arrive
+// (sqlite-load.ts). What it commits must be what the spool-reading merge commits: the same
+// table, columns, rows, change events and <table>_changes rows.
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'idsync-sqlite-load-'));
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const RUN = 'r20261203T100000Z-00000000';
+const AT = '2026-12-03T10:00:00.000Z';
+const isActive = (r: Row): boolean => r['active'] === '1';
+
+function dump(file: string): unknown {
+  const db = new Database(file, { readonly: true });
+  try {
+    return {
+      schema: db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'idsync_runs%' ORDER BY name`).all(),
+      rows: db.prepare('SELECT rowid, * FROM ecnu_users ORDER BY rowid').all(),
+      changes: db.prepare(`SELECT * FROM sqlite_master WHERE name = 'ecnu_users_changes'`).get()
+        ? db.prepare('SELECT * FROM ecnu_users_changes ORDER BY sequence').all()
+        : [],
+      runs: db.prepare('SELECT tbl, run, at, total FROM idsync_runs').all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Builds the snapshot from `rows`, through the load (feeding it `fed`, default all) or not. */
+async function build(name: string, rows: Row[], viaLoad: boolean, changes: boolean, fed = rows) {
+  const sub = path.join(dir, name);
+  await fs.mkdir(sub);
+  const spool = await writeTestSpool(sub, rows);
+  const file = path.join(sub, 's.sqlite');
+  let events = '';
+  const recorder = changes ? new EventRecorder(RUN, AT, isActive, async (t) => void (events += t)) : undefined;
+  const load = viaLoad ? await startSqliteLoad(file, { table: 'ecnu_users', keyFields: ['userId', 'userid'] }) : undefined;
+  if (viaLoad) expect(load).toBeDefined();
+  for (const r of fed) load?.add(r, String(r['userId'] ?? r['userid']));
+  const p = await prepareSqliteSnapshot(spool, file, {
+    mode: 'full',
+    table: 'ecnu_users',
+    updateField: 'updated_at',
+    runId: RUN,
+    runAt: AT,
+    ...(recorder ? { changes: recorder } : {}),
+    ...(load ? { load } : {}),
+  });
+  await recorder?.flush();
+  await p.commit();
+  await load?.discard();
+  return { result: p.result, db: dump(file), events, files: (await fs.readdir(sub)).sort() };
+}
+
+const rows: Row[] = [
+  { userId: '3', name: '王芳', updated_at: '2024-05-01 12:00:00', deleted_mark: 0, active: '1', Email: 'w@x' },
+  { userId: '1', name: 'b', updated_at: '2024-05-02 12:00:00', deleted_mark: 0, active: '0', meta: { a: [1, 'x'] }, flag: true },
+  // A field differing only in case shares the column; a new field arrives late; fields in another order.
+  { email: 'lower@x', userId: '2', updated_at: '2024-05-03 12:00:00', name: null, late: 1.5 },
+  { userId: '10', name: 'n', updated_at: '2024-05-04 12:00:00', deleted_mark: 0, active: '1' },
+];
+
+describe('SQLite snapshot built during the scan', () => {
+  it('commits the same table, rows and change events as the merge from the spool', async () => {
+    for (const changes of [false, true]) {
+      const plain = await build(`plain-${changes}`, rows, false, changes);
+      const loaded = await build(`loaded-${changes}`, rows, true, changes);
+      expect(loaded).toEqual(plain);
+      expect(loaded.result).toEqual({ total: 4, upserted: 4, deleted: 0 });
+      if (changes) expect(loaded.events.trim().split('\n')).toHaveLength(4);
+    }
+  });
+
+  it('falls back to the spool when the load does not match it, leaving no temp file', async () => {
+    const twice = [...rows, { ...rows[0]!, name: 'newer' }];
+    // A key sent twice (the platform moved rows during the scan): the last copy wins.
+    expect(await build('dup-loaded', twice, true, true)).toEqual(await build('dup-plain', twice, false, true));
+    // A record the load did not see (a resumed spool).
+    expect(await build('short-loaded', rows, true, false, rows.slice(1))).toEqual(await build('short-plain', rows, false, false));
+  });
+
+  it('is not used for a snapshot that exists already', async () => {
+    const file = path.join(dir, 'exists.sqlite');
+    await fs.writeFile(file, '');
+    expect(await startSqliteLoad(file, { table: 'ecnu_users', keyFields: ['userId'] })).toBeUndefined();
+  });
+});
