@@ -1,6 +1,5 @@
 import type { Dispatcher } from 'undici';
 import { AuthError, NetworkError, UpstreamError } from './errors.js';
-import { parseJsonBody } from './json-rows.js';
 import { describeNetworkError, httpRequest, isTransientNetworkError, serverTimeOf, type HttpResponse } from './http.js';
 import { joinUrl } from './http.js';
 import { backoffDelay, parseRetryAfter, wait, type RetryPolicy } from './retry.js';
@@ -59,20 +58,17 @@ export class ApiClient {
    * settles, still inside the retry loop. Why: pages fetched ahead of the consumer used to sit
    * parsed (~2 MB of objects each) long enough to be promoted to the old generation, so every
    * page became old-space garbage; a received body waits as one Buffer, off the heap.
-   * `rowsAt` names where a large answer keeps its records (`data.rows`): they are parsed in
-   * slices, never as one string (see json-rows.ts).
    */
   async getJson(
     path: string,
     query: Record<string, string>,
     check?: (answer: JsonAnswer) => void,
     ready?: Promise<void>,
-    rowsAt?: readonly [string, string],
   ): Promise<JsonAnswer> {
     return this.#send(path, query, 'application/json', ready, (res) => {
       let body: unknown;
       try {
-        body = parseJsonBody(res.body, rowsAt);
+        body = JSON.parse(res.body.toString('utf8'));
       } catch {
         // A torn or non-JSON body (a gateway's HTML page) is usually the network's fault.
         throw new UpstreamError(`${this.#o.provider} sent a body that is not JSON (HTTP ${res.status}, ${res.body.length} bytes) for ${path}`, {

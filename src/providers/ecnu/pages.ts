@@ -44,7 +44,7 @@ export async function fetchSyncPage(
       pageSize: data.data.pageSize ?? undefined,
     };
   };
-  await client.getJson(path, { ...query, pageNum: String(pageNum) }, check, ready, ['data', 'rows']);
+  await client.getJson(path, { ...query, pageNum: String(pageNum) }, check, ready);
   if (!page) throw new UpstreamError(`ecnu page ${pageNum} of ${path} was not read`);
   return page;
 }
