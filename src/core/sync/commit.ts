@@ -5,7 +5,7 @@ import { InterruptedError } from '../errors.js';
 import type { JobState, StateStore } from '../state.js';
 import type { Row } from '../provider.js';
 import { AtomicFile } from '../fs/atomic-file.js';
-import { writeAll } from '../fs/buffered-writer.js';
+import { BufferedWriter, writeAll } from '../fs/buffered-writer.js';
 import type { OutputFormat, PreparedWrite, SnapshotResult, Spool } from './writers.js';
 import { EventRecorder, type ChangeOp } from './changes.js';
 import type { JobFolder } from './job-folder.js';
@@ -46,11 +46,13 @@ export interface CommitResult {
 async function openEvents(file: string, req: CommitRequest) {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const fh = await fs.open(file, 'w', 0o600);
-  const recorder = new EventRecorder(req.runId, req.runAt, req.changes!.isActive, (text) => writeAll(fh, Buffer.from(text)));
+  const out = new BufferedWriter((chunk) => writeAll(fh, chunk), 1 << 20);
+  const recorder = new EventRecorder(req.runId, req.runAt, req.changes!.isActive, (line) => out.write(line));
   return {
     recorder,
     async close(): Promise<void> {
       await recorder.flush();
+      await out.flush();
       await fh.sync();
       await fh.close();
     },
