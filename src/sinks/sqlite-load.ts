@@ -14,6 +14,7 @@ import { quoteId, type TableLayout } from './sqlite-schema.js';
  * memory (peak RSS); pages it misses come back from the OS's cache (journal off, no fsync).
  */
 const LOAD_CACHE_KIB = 12 * 1024;
+const BATCH = 64;
 
 /** What prepareSqliteSnapshot takes over from a load that matches its spool. */
 export interface LoadedTable {
@@ -73,6 +74,11 @@ class Loader implements SqliteLoad {
   readonly #columns: string[] = [];
   readonly #byName = new Map<string, number>();
   #insert: Database.Statement | undefined;
+  /** BATCH rows in one INSERT: a statement call per record cost as much as SQLite's own work. */
+  #insertBatch: Database.Statement | undefined;
+  /** The values of the rows not yet inserted, row after row. */
+  #pending: (string | null)[] = [];
+  #pendingRows = 0;
   /** The last record's field names and their columns: most records share them (see SpoolWriter). */
   #shape: string[] = [];
   #shapeColumns: number[] = [];
@@ -100,12 +106,18 @@ class Loader implements SqliteLoad {
       }
       if (!same || i !== shape.length) this.#learnShape(row);
       const cols = this.#shapeColumns;
-      const values = new Array<string | null>(this.#columns.length).fill(null);
+      const n = this.#columns.length;
+      const values = this.#pending;
+      const base = this.#pendingRows * n;
+      for (let c = 0; c < n; c++) values[base + c] = null;
       let j = 0;
-      for (const f in row) values[cols[j++]!] = cellText(row[f]) ?? null;
-      values[0] = key;
-      this.#insert!.run(values);
+      for (const f in row) values[base + cols[j++]!] = cellText(row[f]) ?? null;
+      values[base] = key;
       this.#rows += 1;
+      if (++this.#pendingRows === BATCH) {
+        this.#insertBatch!.run(values);
+        this.#pendingRows = 0;
+      }
     } catch {
       // A repeated key (the platform moved rows during the scan), a full disk: prepare()
       // redoes the work from the spool and reports what is still wrong.
@@ -126,6 +138,13 @@ class Loader implements SqliteLoad {
     this.#prepareInsert();
   }
 
+  /** Inserts the rows still pending, one statement each (fewer than BATCH). */
+  #flush(): void {
+    const n = this.#columns.length;
+    for (let r = 0; r < this.#pendingRows; r++) this.#insert!.run(this.#pending.slice(r * n, (r + 1) * n));
+    this.#pendingRows = 0;
+  }
+
   #learnShape(row: Row): void {
     const shape: string[] = [];
     const columns: number[] = [];
@@ -133,6 +152,7 @@ class Loader implements SqliteLoad {
     for (const f in row) {
       let c = this.#byName.get(f.toLowerCase());
       if (c === undefined) {
+        if (!added) this.#flush(); // pending rows have the old number of columns
         this.#db!.exec(`ALTER TABLE ${this.#table} ADD COLUMN ${quoteId(f)} TEXT`);
         c = this.#columns.push(f) - 1;
         this.#byName.set(f.toLowerCase(), c);
@@ -149,10 +169,21 @@ class Loader implements SqliteLoad {
   #prepareInsert(): void {
     const names = this.#columns.map(quoteId);
     // No ON CONFLICT: a repeated key fails the load, and the spool's dedupe takes over.
-    this.#insert = this.#db!.prepare(`INSERT INTO ${this.#table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
+    const row = `(${names.map(() => '?').join(', ')})`;
+    const into = `INSERT INTO ${this.#table} (${names.join(', ')}) VALUES `;
+    this.#insert = this.#db!.prepare(into + row);
+    this.#insertBatch = this.#db!.prepare(into + new Array<string>(BATCH).fill(row).join(', '));
+    this.#pending = new Array<string | null>(BATCH * names.length).fill(null);
   }
 
   take(spool: Spool): LoadedTable | undefined {
+    if (this.#db && !this.#failed) {
+      try {
+        this.#flush();
+      } catch {
+        this.#failed = true;
+      }
+    }
     const db = this.#db;
     const usable =
       db !== undefined &&

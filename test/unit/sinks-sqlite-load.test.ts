@@ -50,6 +50,16 @@ async function build(name: string, rows: Row[], viaLoad: boolean, changes: boole
   const recorder = changes ? new EventRecorder(RUN, AT, isActive, async (t) => void (events += t)) : undefined;
   const load = viaLoad ? await startSqliteLoad(file, { table: 'ecnu_users', keyFields: ['userId', 'userid'] }) : undefined;
   if (viaLoad) expect(load).toBeDefined();
+  // Whether prepare used the built table (else it fell back to the spool).
+  let used = false;
+  if (load) {
+    const take = load.take.bind(load);
+    load.take = (sp) => {
+      const t = take(sp);
+      used = t !== undefined;
+      return t;
+    };
+  }
   for (const r of fed) load?.add(r, String(r['userId'] ?? r['userid']));
   const p = await prepareSqliteSnapshot(spool, file, {
     mode: 'full',
@@ -63,7 +73,7 @@ async function build(name: string, rows: Row[], viaLoad: boolean, changes: boole
   await recorder?.flush();
   await p.commit();
   await load?.discard();
-  return { result: p.result, db: dump(file), events, files: (await fs.readdir(sub)).sort() };
+  return { result: p.result, db: dump(file), events, files: (await fs.readdir(sub)).sort(), used };
 }
 
 const rows: Row[] = [
@@ -79,18 +89,37 @@ describe('SQLite snapshot built during the scan', () => {
     for (const changes of [false, true]) {
       const plain = await build(`plain-${changes}`, rows, false, changes);
       const loaded = await build(`loaded-${changes}`, rows, true, changes);
-      expect(loaded).toEqual(plain);
+      expect({ ...loaded, used: false }).toEqual(plain);
+      expect(loaded.used).toBe(true);
       expect(loaded.result).toEqual({ total: 4, upserted: 4, deleted: 0 });
       if (changes) expect(loaded.events.trim().split('\n')).toHaveLength(4);
     }
   });
 
+  it('the same with hundreds of records (inserted in batches) and a column arriving mid-batch', async () => {
+    const many: Row[] = Array.from({ length: 300 }, (_, i) => ({
+      userId: `u${i}`,
+      name: `n${i}`,
+      updated_at: '2024-05-01 12:00:00',
+      active: String(i % 2),
+      ...(i === 130 ? { late: 'x' } : {}),
+      ...(i === 200 ? { LATE: 'y', other: 2 } : {}),
+    }));
+    const loaded = await build('many-loaded', many, true, true);
+    expect(loaded.used).toBe(true);
+    expect({ ...loaded, used: false }).toEqual(await build('many-plain', many, false, true));
+  });
+
   it('falls back to the spool when the load does not match it, leaving no temp file', async () => {
     const twice = [...rows, { ...rows[0]!, name: 'newer' }];
     // A key sent twice (the platform moved rows during the scan): the last copy wins.
-    expect(await build('dup-loaded', twice, true, true)).toEqual(await build('dup-plain', twice, false, true));
+    const dup = await build('dup-loaded', twice, true, true);
+    expect(dup.used).toBe(false);
+    expect(dup).toEqual(await build('dup-plain', twice, false, true));
     // A record the load did not see (a resumed spool).
-    expect(await build('short-loaded', rows, true, false, rows.slice(1))).toEqual(await build('short-plain', rows, false, false));
+    const short = await build('short-loaded', rows, true, false, rows.slice(1));
+    expect(short.used).toBe(false);
+    expect(short).toEqual(await build('short-plain', rows, false, false));
   });
 
   it('is not used for a snapshot that exists already', async () => {
