@@ -42,6 +42,8 @@ const program = new Command('idsync')
   .option('-q, --quiet', 'print nothing on stderr but errors')
   .option('--verbose', 'print each request, each retry and stack traces')
   .showSuggestionAfterError(true)
+  // -q and --verbose belong to the program but matter most in `pull --help`: show them there.
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride()
   .configureOutput({
     writeOut: (s) => process.stdout.write(s),
@@ -58,7 +60,9 @@ const program = new Command('idsync')
 registerCommands(program, ctx);
 
 try {
-  await program.parseAsync(process.argv);
+  // A bare `idsync` is a request for help, as with gh: print it on stdout and succeed.
+  if (process.argv.length <= 2) program.outputHelp();
+  else await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = report(err);
 }

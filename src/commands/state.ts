@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
-import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import { allSources } from '../core/source-registry.js';
+import { findSource } from '../core/source-registry.js';
 import { StateStore } from '../core/state.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
 import { formatTable } from './sources.js';
@@ -56,9 +55,7 @@ export function registerState(program: Command, ctx: CliContext): void {
     .argument('<source>', 'source name')
     .action(async (source: string) => {
       const home = homePaths(resolveHome(ctx.env));
-      if (!allSources(home.sourcesFile).some((s) => s.name === source)) {
-        throw new UsageError(`unknown source '${source}'`);
-      }
+      findSource(source, home.sourcesFile);
       const removed = await new StateStore(home.stateDir).reset(source);
       ctx.console.info(removed ? `${source}: state reset; the next --since last run is a full pull` : `${source}: no saved state`);
     });

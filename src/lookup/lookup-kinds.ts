@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
 import type { ProviderId } from '../providers/types.js';
 
 /**
@@ -78,7 +79,8 @@ export function findLookupKind(provider: ProviderId, name: string | undefined): 
   const wanted = name ?? defaultKind[provider];
   const kind = kinds.find((k) => k.name === wanted);
   if (!kind) {
-    throw new UsageError(`unknown --kind '${wanted}' for ${provider}; expected one of ${kinds.map((k) => k.name).join(', ')}`);
+    const names = kinds.map((k) => k.name);
+    throw new UsageError(`unknown --kind '${wanted}' for ${provider}${didYouMean(wanted, names)}; expected one of ${names.join(', ')}`);
   }
   return kind;
 }
