@@ -9,6 +9,7 @@ import { exchangeCode, passwordGrant, setUserSubject, type UserGrantOptions } fr
 import { resolveEndpoints } from '../core/endpoints.js';
 import { AuthError, UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
+import { displayTime, displayZone } from '../core/time-format.js';
 import { createDispatcher } from '../core/http.js';
 import { defaultRetryPolicy } from '../core/retry.js';
 import { providerIds, type ProviderId } from '../providers/types.js';
@@ -104,9 +105,10 @@ export function registerAuth(program: Command, ctx: CliContext): void {
       for (const r of rows) {
         const who = r.credentials ? `client ${r.credentials.clientId} (${r.credentials.origin})` : 'not logged in';
         const valid = r.tokens.filter((t) => t.valid && t.kind === 'client');
-        const token = valid.length ? `token valid until ${valid[0]?.expiresAt}` : 'no valid token cached';
+        const until = valid[0]?.expiresAt;
+        const token = until !== undefined ? `token valid until ${displayTime(until)} ${displayZone}` : 'no valid token cached';
         const person = r.user?.subject ?? 'a person';
-        const user = !r.user ? '' : r.user.valid ? `; signed in as ${person} until ${r.user.expiresAt}` : `; signed-in session of ${person} expired`;
+        const user = !r.user ? '' : r.user.valid ? `; signed in as ${person} until ${displayTime(r.user.expiresAt)} ${displayZone}` : `; signed-in session of ${person} expired`;
         lines.push(`${r.provider}: ${who}; ${r.baseUrl ?? 'bad base URL'}; ${token}${user}`);
       }
       await ctx.console.data(`${lines.join('\n')}\n`);

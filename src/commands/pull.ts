@@ -3,13 +3,16 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
+import type { Console } from '../core/console.js';
 import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
 import { openSession } from '../core/session.js';
 import { parseSince } from '../core/since.js';
 import { findSource } from '../core/source-registry.js';
+import { didYouMean } from '../core/suggest.js';
 import { runPull, type PullResult } from '../core/sync/engine.js';
 import { providerOf } from '../providers/index.js';
+import type { Provider, SourceDef } from '../providers/types.js';
 import { outputFormats, type OutputFormat } from '../sinks/types.js';
 import { collectParam, intInRange, oneOf } from './option-parsers.js';
 import { startProgress } from './progress.js';
@@ -41,7 +44,7 @@ export function registerPull(program: Command, ctx: CliContext): void {
     .addOption(new Option('--format <format>', 'ndjson, csv or xlsx (default: from the --out extension, else ndjson)').argParser(oneOf(outputFormats)))
     .option('--snapshot <file>', 'keep the complete current set here (NDJSON, or SQLite for .sqlite/.db)')
     .option('--param <key=value>', 'a platform parameter, repeatable (ecnu-students: type=本科生)', collectParam)
-    .option('--page-size <n>', 'rows per page (ECNU at most 10000)', intInRange(1, 10_000))
+    .option('--page-size <n>', 'rows per page, ECNU only (default 5000, at most 10000; Tongji pages are fixed at 1000)', intInRange(1, 10_000))
     .option('--concurrency <n>', 'pages fetched at once (page-numbered sources)', intInRange(1, 32), 4)
     .option('--overlap <seconds>', 'how far each incremental run reaches back before the watermark', intInRange(0, 30 * 86400), 300)
     .option('--wait <seconds>', 'wait this long for another run of the same source to finish', intInRange(0, 86400))
@@ -68,9 +71,8 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
       throw new UsageError(`source ${source.name} needs --param ${required}=VALUE (${source.description})`);
     }
   }
-  if (flags.pageSize !== undefined && flags.pageSize > provider.sync.maxPageSize) {
-    throw new UsageError(`--page-size for ${provider.id} is at most ${provider.sync.maxPageSize}`);
-  }
+  warnUndocumentedParams(con, source, params);
+  const pageSize = checkPageSize(con, source, provider, flags.pageSize);
   const since = parseSince(flags.since);
   const out = flags.out === undefined ? undefined : resolveOut(flags.out, flags.format);
   if (!out && flags.format) throw new UsageError('--format applies to --out; add -o FILE or -o -');
@@ -103,7 +105,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
         since,
         ...(out ? { out } : {}),
         ...(snapshot ? { snapshot } : {}),
-        ...(flags.pageSize !== undefined ? { pageSize: flags.pageSize } : {}),
+        ...(pageSize !== undefined ? { pageSize } : {}),
         concurrency: flags.concurrency,
         overlapSeconds: flags.overlap,
         ...(flags.wait !== undefined ? { waitSeconds: flags.wait } : {}),
@@ -127,6 +129,31 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
     progress.stop();
     await session.close();
   }
+}
+
+/** Allowed, since the platform may know more than its documents, but never silently. */
+function warnUndocumentedParams(con: Console, source: SourceDef, params: Readonly<Record<string, string>>): void {
+  const documented = source.documentedParams;
+  if (documented === undefined) return;
+  for (const key of Object.keys(params)) {
+    if (documented.includes(key)) continue;
+    const known = documented.length ? `documented: ${documented.join(', ')}` : 'its documents list no filter';
+    con.warn(`--param ${key} is not a documented parameter of ${source.name} (${known}${didYouMean(key, documented)}); sent as given, and its state is kept apart`);
+  }
+}
+
+/** The page size to ask for; a platform that fixes its own page size gets a warning, not an error. */
+function checkPageSize(con: Console, source: SourceDef, provider: Provider, pageSize: number | undefined): number | undefined {
+  if (pageSize === undefined) return undefined;
+  const fixed = provider.sync.fixedPageSize;
+  if (fixed !== undefined) {
+    con.warn(`--page-size is ignored for ${source.name}: ${provider.displayName} answers ${fixed} rows a page, always`);
+    return undefined;
+  }
+  if (pageSize > provider.sync.maxPageSize) {
+    throw new UsageError(`--page-size for ${provider.id} is at most ${provider.sync.maxPageSize}`);
+  }
+  return pageSize;
 }
 
 function resolveOut(raw: string, format: OutputFormat | undefined): { target: string; format: OutputFormat } {

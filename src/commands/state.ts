@@ -4,6 +4,7 @@ import { homePaths, resolveHome } from '../core/home.js';
 import { findSource } from '../core/source-registry.js';
 import { StateStore } from '../core/state.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
+import { displayTime, withZone } from '../core/time-format.js';
 import { formatTable } from './sources.js';
 
 export function registerState(program: Command, ctx: CliContext): void {
@@ -36,12 +37,12 @@ export function registerState(program: Command, ctx: CliContext): void {
       }
       await ctx.console.data(
         formatTable(
-          ['SOURCE', 'PARAMS', 'NEXT --since last', 'LAST RUN', 'RECORDS', 'SNAPSHOT'],
+          ['SOURCE', 'PARAMS', withZone('NEXT --since last'), withZone('LAST RUN'), 'RECORDS', 'SNAPSHOT'],
           rows.map((r) => [
             r.source,
             Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(',') || '-',
             r.watermarkShanghai ? `after ${r.watermarkShanghai} (${r.watermark})` : 'full pull',
-            `${r.lastRun.mode} ${r.lastRun.finishedAt}`,
+            `${r.lastRun.mode} ${displayTime(r.lastRun.finishedAt)}`,
             String(r.lastRun.records),
             r.snapshot ?? '-',
           ]),

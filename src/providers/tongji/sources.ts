@@ -2,6 +2,7 @@ import type { SourceDef } from '../types.js';
 
 // Endpoints from seeds/002–004. statusCode defaults to 0 (valid people only) on the platform,
 // so people who become invalid would silently vanish; -1 asks for everyone (API.md).
+// documentedParams: each document's request table, less the cursor and time idsync sets.
 export const tongjiSources = [
   {
     name: 'tongji-students',
@@ -10,6 +11,7 @@ export const tongjiSources = [
     keyFields: ['userId'],
     paging: 'cursor',
     requiredParams: [],
+    documentedParams: ['userId', 'sinceTime', 'statusCode', 'deptCode', 'secondDeptCode', 'leaveSchoolCode', 'isMembershipCode', 'registrationStatusCode', 'userTypeCode', 'trainingCategoryCode', 'currentGrade'],
     defaultParams: { statusCode: '-1' },
     description: 'students (filters: deptCode, userTypeCode, currentGrade, ...)',
   },
@@ -20,8 +22,9 @@ export const tongjiSources = [
     keyFields: ['userId'],
     paging: 'cursor',
     requiredParams: [],
+    documentedParams: ['userId', 'statusCode', 'deptCode', 'currentStatusCode'],
     defaultParams: { statusCode: '-1' },
-    description: 'staff (filters: deptCode, currentStatusCode, userTypeCode)',
+    description: 'staff (filters: deptCode, currentStatusCode)',
   },
   {
     name: 'tongji-postdocs',
@@ -30,6 +33,7 @@ export const tongjiSources = [
     keyFields: ['userId'],
     paging: 'cursor',
     requiredParams: [],
+    documentedParams: ['userId'],
     description: 'postdoctoral researchers',
   },
 ] as const satisfies readonly SourceDef[];
