@@ -5,7 +5,7 @@ import { findSource } from '../core/source-registry.js';
 import { StateStore } from '../core/state.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
 import { displayTime, withZone } from '../core/time-format.js';
-import { formatTable } from './sources.js';
+import { formatRows, terminalWidth } from '../core/table-layout.js';
 
 export function registerState(program: Command, ctx: CliContext): void {
   const state = program.command('state').description('show or reset the saved sync state');
@@ -36,7 +36,7 @@ export function registerState(program: Command, ctx: CliContext): void {
         return;
       }
       await ctx.console.data(
-        formatTable(
+        formatRows(
           ['SOURCE', 'PARAMS', withZone('NEXT --since last'), withZone('LAST RUN'), 'RECORDS', 'SNAPSHOT'],
           rows.map((r) => [
             r.source,
@@ -46,6 +46,7 @@ export function registerState(program: Command, ctx: CliContext): void {
             String(r.lastRun.records),
             r.snapshot ?? '-',
           ]),
+          terminalWidth(ctx.console.stdout, ctx.env),
         ),
       );
     });

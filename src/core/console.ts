@@ -7,6 +7,8 @@ export interface Output {
   once(event: 'drain' | 'close', listener: () => void): unknown;
   removeListener?(event: 'drain' | 'close', listener: () => void): unknown;
   isTTY?: boolean;
+  /** A terminal's width in cells (process.stdout has it). */
+  columns?: number;
 }
 
 export interface ConsoleOptions {

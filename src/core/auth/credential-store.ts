@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import Conf from 'conf';
 import { ensurePrivateDir } from '../secure-dir.js';
 import type { ProviderId } from '../../providers/types.js';
@@ -12,35 +14,52 @@ type Stored = Partial<Record<ProviderId, ClientCredentials & { savedAt: string }
 
 /** Client credentials saved by `idsync auth login`, in an owner-only file under IDSYNC_HOME. */
 export class CredentialStore {
-  readonly #conf: Conf<Stored>;
+  readonly #home: string;
+  #store: Conf<Stored> | undefined;
 
   constructor(home: string) {
-    ensurePrivateDir(home);
-    this.#conf = new Conf<Stored>({
-      projectName: 'idsync',
-      cwd: home,
-      configName: 'credentials',
-      configFileMode: 0o600,
-      accessPropertiesByDotNotation: false,
-      clearInvalidConfig: false,
-    });
+    this.#home = home;
   }
 
   get path(): string {
-    return this.#conf.path;
+    return path.join(this.#home, 'credentials.json');
+  }
+
+  /**
+   * Opened on first use, and for reading only when the file exists: conf creates the folder
+   * when it reads a missing file, and read-only commands (auth status) must create nothing.
+   */
+  #conf(): Conf<Stored> {
+    if (!this.#store) {
+      ensurePrivateDir(this.#home);
+      this.#store = new Conf<Stored>({
+        projectName: 'idsync',
+        cwd: this.#home,
+        configName: 'credentials',
+        configFileMode: 0o600,
+        accessPropertiesByDotNotation: false,
+        clearInvalidConfig: false,
+      });
+    }
+    return this.#store;
+  }
+
+  #exists(): boolean {
+    return this.#store !== undefined || fs.existsSync(this.path);
   }
 
   get(provider: ProviderId): (ClientCredentials & { savedAt: string }) | undefined {
-    return this.#conf.get(provider);
+    return this.#exists() ? this.#conf().get(provider) : undefined;
   }
 
   set(provider: ProviderId, creds: ClientCredentials): void {
-    this.#conf.set(provider, { ...creds, savedAt: new Date().toISOString() });
+    this.#conf().set(provider, { ...creds, savedAt: new Date().toISOString() });
   }
 
   delete(provider: ProviderId): boolean {
-    const had = this.#conf.has(provider);
-    this.#conf.delete(provider);
+    if (!this.#exists()) return false;
+    const had = this.#conf().has(provider);
+    this.#conf().delete(provider);
     return had;
   }
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import Conf from 'conf';
 import { createHash } from 'node:crypto';
 import { ensurePrivateDir } from '../secure-dir.js';
@@ -21,20 +23,33 @@ type Stored = Record<string, CachedToken>;
  * so switching the base URL or client never reuses a foreign token.
  */
 export class TokenCache {
-  readonly #conf: Conf<Stored>;
+  readonly #home: string;
+  #store: Conf<Stored> | undefined;
   readonly #now: () => number;
 
   constructor(home: string, now: () => number = Date.now) {
-    ensurePrivateDir(home);
-    this.#conf = new Conf<Stored>({
-      projectName: 'idsync',
-      cwd: home,
-      configName: 'tokens',
-      configFileMode: 0o600,
-      accessPropertiesByDotNotation: false,
-      clearInvalidConfig: true,
-    });
+    this.#home = home;
     this.#now = now;
+  }
+
+  /** Opened on first use; reading a missing file creates nothing (see CredentialStore). */
+  #conf(): Conf<Stored> {
+    if (!this.#store) {
+      ensurePrivateDir(this.#home);
+      this.#store = new Conf<Stored>({
+        projectName: 'idsync',
+        cwd: this.#home,
+        configName: 'tokens',
+        configFileMode: 0o600,
+        accessPropertiesByDotNotation: false,
+        clearInvalidConfig: true,
+      });
+    }
+    return this.#store;
+  }
+
+  #exists(): boolean {
+    return this.#store !== undefined || fs.existsSync(path.join(this.#home, 'tokens.json'));
   }
 
   /**
@@ -49,29 +64,30 @@ export class TokenCache {
   }
 
   get(key: string): CachedToken | undefined {
-    const entry = this.#conf.get(key);
+    if (!this.#exists()) return undefined;
+    const entry = this.#conf().get(key);
     if (!entry || typeof entry.accessToken !== 'string' || typeof entry.expiresAt !== 'number') return undefined;
     return entry.expiresAt > this.#now() ? entry : undefined;
   }
 
   /** Valid or not: status reports expired tokens too. */
   all(): Array<[string, CachedToken]> {
-    return Object.entries(this.#conf.store);
+    return this.#exists() ? Object.entries(this.#conf().store) : [];
   }
 
   set(key: string, token: CachedToken): void {
-    this.#conf.set(key, token);
+    this.#conf().set(key, token);
   }
 
   delete(key: string): void {
-    this.#conf.delete(key);
+    if (this.#exists()) this.#conf().delete(key);
   }
 
   deleteWhere(pred: (token: CachedToken, key: string) => boolean): number {
     let n = 0;
     for (const [key, token] of this.all()) {
       if (pred(token, key)) {
-        this.#conf.delete(key);
+        this.#conf().delete(key);
         n += 1;
       }
     }
