@@ -7,7 +7,7 @@ import { registerCommands } from './commands/index.js';
 
 const console_ = processConsole();
 const controller = new AbortController();
-const ctx: CliContext = { console: console_, env: process.env, signal: controller.signal };
+const ctx: CliContext = { console: console_, env: process.env, signal: controller.signal, stdin: process.stdin };
 
 // First signal: let the running command stop cleanly (remove temp files, keep state).
 // Second signal: the user insists, so leave at once.

@@ -94,7 +94,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
     },
     connections: Math.max(4, flags.concurrency * 2),
   });
-  const progress = startProgress(con, `${source.name}: starting`);
+  const progress = startProgress(con, `${source.name}: starting`, { dataOnStdout: writesToStdout(flags), env });
   const started = Date.now();
   try {
     const result = await runPull(
@@ -154,6 +154,11 @@ function checkPageSize(con: Console, source: SourceDef, provider: Provider, page
     throw new UsageError(`--page-size for ${provider.id} is at most ${provider.sync.maxPageSize}`);
   }
   return pageSize;
+}
+
+/** `-o -`, or (as `pull` with neither -o nor --snapshot) records on stdout by default. */
+function writesToStdout(flags: PullFlags): boolean {
+  return flags.out === '-' || (flags.out === undefined && flags.snapshot === undefined);
 }
 
 function resolveOut(raw: string, format: OutputFormat | undefined): { target: string; format: OutputFormat } {
