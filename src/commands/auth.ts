@@ -35,7 +35,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
       if (!clientId) throw new UsageError('--client-id must not be empty');
       const secret = flags.clientSecretStdin
         ? await readSecretFromStdin()
-        : await promptSecret(`${provider} client secret for ${clientId}: `);
+        : await promptSecret(`${provider} client secret for ${clientId}: `, ctx.signal);
       if (!secret) throw new UsageError('the client secret is empty');
       const store = new CredentialStore(home.root);
       const cache = new TokenCache(home.root);
@@ -57,6 +57,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
         }
       }
       store.set(provider, { clientId, clientSecret: secret });
+      warnEnvironmentOverrides(ctx, provider);
       ctx.console.info(
         `${provider}: credentials for client ${clientId} ${flags.verify ? 'verified and ' : ''}stored in ${store.path}`,
       );
@@ -133,6 +134,13 @@ export function registerAuth(program: Command, ctx: CliContext): void {
     });
 
   registerUserLogin(auth, ctx);
+}
+
+/** Stored credentials are not the ones in use while the environment names others (resolveCredentials). */
+function warnEnvironmentOverrides(ctx: CliContext, provider: ProviderId): void {
+  const prefix = `IDSYNC_${provider.toUpperCase()}_`;
+  const set = [`${prefix}CLIENT_ID`, `${prefix}CLIENT_SECRET`].filter((name) => ctx.env[name]);
+  if (set.length) ctx.console.warn(`${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set in the environment and override${set.length > 1 ? '' : 's'} the stored credentials; unset ${set.length > 1 ? 'them' : 'it'} to use these`);
 }
 
 interface UserLoginFlags {
