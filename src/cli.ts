@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { processConsole } from './core/console.js';
 import { ExitCode, isIdsyncError } from './core/errors.js';
+import { resolveHome } from './core/home.js';
+import { systemErrorMessage } from './commands/system-error.js';
 import type { CliContext } from './cli-context.js';
 import { registerCommands } from './commands/index.js';
 
@@ -83,6 +85,8 @@ function report(err: unknown): number {
     if (console_.verbose && err.stack) process.stderr.write(`${err.stack}\n`);
     return err.exitCode;
   }
+  const friendly = systemErrorMessage(err, resolveHome(ctx.env));
+  if (friendly) return report(friendly);
   const message = err instanceof Error ? err.message : String(err);
   console_.error(`unexpected error: ${message.split('\n')[0]}${console_.verbose ? '' : ' (run with --verbose for details)'}`);
   if (console_.verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
