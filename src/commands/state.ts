@@ -6,6 +6,7 @@ import { StateStore } from '../core/state.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
 import { displayTime, withZone } from '../core/time-format.js';
 import { formatRows, terminalWidth } from '../core/table-layout.js';
+import { brokenRows, listStates, reportBroken } from './state-listing.js';
 
 export function registerState(program: Command, ctx: CliContext): void {
   const state = program.command('state').description('show or reset the saved sync state');
@@ -16,7 +17,7 @@ export function registerState(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action(async (flags: { json?: boolean }) => {
       const home = homePaths(resolveHome(ctx.env));
-      const files = await new StateStore(home.stateDir).list();
+      const { files, broken } = await listStates(new StateStore(home.stateDir));
       const rows = files.flatMap((f) =>
         Object.values(f.entries).map((e) => ({
           source: f.source,
@@ -28,10 +29,10 @@ export function registerState(program: Command, ctx: CliContext): void {
         })),
       );
       if (flags.json) {
-        await ctx.console.data(`${JSON.stringify(rows, null, 2)}\n`);
-        return;
+        await ctx.console.data(`${JSON.stringify([...rows, ...broken.map((b) => ({ source: b.source, error: b.reason }))], null, 2)}\n`);
+        return reportBroken(ctx, broken, files.length + broken.length);
       }
-      if (!rows.length) {
+      if (!rows.length && !broken.length) {
         ctx.console.info(`no saved state in ${home.stateDir}`);
         return;
       }
@@ -45,10 +46,11 @@ export function registerState(program: Command, ctx: CliContext): void {
             `${r.lastRun.mode} ${displayTime(r.lastRun.finishedAt)}`,
             String(r.lastRun.records),
             r.snapshot ?? '-',
-          ]),
+          ]).concat(brokenRows(broken, 6)),
           terminalWidth(ctx.console.stdout, ctx.env),
         ),
       );
+      reportBroken(ctx, broken, files.length + broken.length);
     });
 
   state
