@@ -68,6 +68,8 @@ function xlsxCell(value: unknown): ExcelJS.CellRichTextValue | undefined {
   return text === undefined ? undefined : { richText: [{ text }] };
 }
 
+const textStyle: Partial<ExcelJS.Style> = { numFmt: '@' };
+
 /** Rows looked at to fit the column widths before the first row is written. */
 const widthSampleRows = 1000;
 const minWidth = 6;
@@ -127,7 +129,7 @@ export async function writeXlsx(spool: Spool, stream: Writable, sheetName: strin
   const rows = sampled(spool, sample);
   const first = await rows.next();
   const widths = columnWidths(fields, sample);
-  sheet.columns = fields.map((f, i) => ({ key: f, width: widths[i] ?? minWidth, style: { numFmt: '@' } }));
+  sheet.columns = fields.map((f, i) => ({ key: f, width: widths[i] ?? minWidth, style: textStyle }));
   if (fields.length > 0) {
     const header = sheet.addRow(fields.map((f) => xlsxCell(f)));
     header.font = { bold: true };
@@ -137,7 +139,12 @@ export async function writeXlsx(spool: Spool, stream: Writable, sheetName: strin
   const write = async (batch: Array<Record<string, unknown>>) => {
     for (const row of batch) {
       if (++count > xlsxMaxRecords) throw tooManyForXlsx('more');
-      sheet.addRow(fields.map((f) => xlsxCell(row[f]))).commit();
+      const written = sheet.addRow(fields.map((f) => xlsxCell(row[f])));
+      // One style object for every cell: exceljs then finds its id by identity, not by content.
+      written.eachCell((cell) => {
+        cell.style = textStyle;
+      });
+      written.commit();
       if (count % rowsPerCheck === 0) await waitForZip(sheet, stream);
     }
   };
