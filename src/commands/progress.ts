@@ -16,11 +16,17 @@ export interface ProgressOptions {
 
 const silent: Progress = { update: () => undefined, stop: () => undefined };
 
+/** How the spinner is drawn, or undefined for none. */
+export function spinnerOptions(console_: Console, options: ProgressOptions = {}): { color?: false } | undefined {
+  if (!console_.interactive) return undefined;
+  if (options.dataOnStdout && console_.stdout.isTTY) return undefined;
+  return options.env?.['NO_COLOR'] ? { color: false } : {};
+}
+
 export function startProgress(console_: Console, text: string, options: ProgressOptions = {}): Progress {
-  if (!console_.interactive) return silent;
-  if (options.dataOnStdout && console_.stdout.isTTY) return silent;
-  const noColor = Boolean(options.env?.['NO_COLOR']);
-  const spinner: Ora = ora({ text, stream: process.stderr, discardStdin: false, ...(noColor ? { color: false } : {}) }).start();
+  const drawn = spinnerOptions(console_, options);
+  if (!drawn) return silent;
+  const spinner: Ora = ora({ text, stream: process.stderr, discardStdin: false, ...drawn }).start();
   return {
     update: (t) => {
       spinner.text = t;
