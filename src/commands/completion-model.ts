@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { lookupKinds } from '../lookup/lookup-kinds.js';
-import { providerIds } from '../providers/types.js';
+import { providerIds } from '../core/provider.js';
+import { directories } from '../providers/index.js';
 import { recordFormats } from '../lookup/record-output.js';
-import { outputFormats } from '../sinks/types.js';
+import { outputFormats } from '../core/sync/writers.js';
 
 export const shells = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof shells)[number];
@@ -32,7 +32,7 @@ function valuesFor(path: string, long: string, sources: readonly string[]): NonN
   if (fileOptions.has(long)) return 'file';
   if (long === '--format') return path === 'pull' ? outputFormats : recordFormats;
   if (long === '--provider') return path === 'photo' ? ['ecnu'] : providerIds;
-  if (long === '--kind') return [...new Set(Object.values(lookupKinds).flatMap((ks) => ks.map((k) => k.name)))];
+  if (long === '--kind') return [...new Set(Object.values(directories).flatMap((d) => d.kinds.map((k) => k.name)))];
   if (long === '--since') return ['last', '0'];
   if (long === '--source') return sources;
   return 'any';

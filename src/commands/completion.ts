@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import { allSources, builtinSources } from '../core/source-registry.js';
+import { allSources, builtinSources } from '../providers/source-registry.js';
 import { completionModel, shells, type Shell } from './completion-model.js';
 import { completionScript } from './completion-scripts.js';
 import { oneOf } from './option-parsers.js';

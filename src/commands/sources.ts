@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import { allSources } from '../core/source-registry.js';
-import { formatRows, terminalWidth } from '../core/table-layout.js';
+import { allSources } from '../providers/source-registry.js';
+import { formatRows, terminalWidth } from '../core/table.js';
 
 export function registerSources(program: Command, ctx: CliContext): void {
   program
@@ -30,6 +30,3 @@ export function registerSources(program: Command, ctx: CliContext): void {
       await ctx.console.data(formatRows(header, table, terminalWidth(ctx.console.stdout, ctx.env)));
     });
 }
-
-// Kept here for the modules that import it from the command layer.
-export { formatTable } from '../core/table-layout.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { fileError } from '../sinks/atomic-file.js';
+import { fileError } from '../core/fs/atomic-file.js';
 import { IdsyncError } from '../core/errors.js';
 
 const readCalls = new Set(['read', 'readdir', 'scandir', 'stat', 'lstat', 'access']);

@@ -1,7 +1,7 @@
 import { leadingFields } from '../core/record-fields.js';
-import { formatRecords } from '../core/table-layout.js';
+import { formatRecords } from '../core/table.js';
 import { cellText } from '../sinks/cell-text.js';
-import type { Row } from '../providers/types.js';
+import type { Row } from '../core/provider.js';
 
 export const recordFormats = ['ndjson', 'json', 'table'] as const;
 export type RecordFormat = (typeof recordFormats)[number];

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatRecords } from '../../src/core/table-layout.js';
+import { formatRecords } from '../../src/core/table.js';
 import { renderTable } from '../../src/lookup/record-output.js';
 import { bin, ndjson, runCli, startWorld, type TestWorld } from '../lookup/sandbox-env.js';
 

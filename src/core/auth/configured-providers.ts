@@ -1,4 +1,4 @@
-import { providerIds, type ProviderId } from '../../providers/types.js';
+import { providerIds, type ProviderId } from '../provider.js';
 import { UsageError } from '../errors.js';
 import { CredentialStore } from './credential-store.js';
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import Conf from 'conf';
-import { ensurePrivateDir } from '../secure-dir.js';
-import type { ProviderId } from '../../providers/types.js';
+import path from 'node:path';
+import { checkSecretFile, ensurePrivateDir } from '../secure-dir.js';
+import type { ProviderId } from '../provider.js';
 import { AuthError } from '../errors.js';
 
 export interface ClientCredentials {
@@ -19,6 +19,7 @@ export class CredentialStore {
 
   constructor(home: string) {
     this.#home = home;
+    checkSecretFile(path.join(home, 'credentials.json'));
   }
 
   get path(): string {

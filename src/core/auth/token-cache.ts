@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import Conf from 'conf';
 import { createHash } from 'node:crypto';
-import { ensurePrivateDir } from '../secure-dir.js';
+import path from 'node:path';
+import { checkSecretFile, ensurePrivateDir } from '../secure-dir.js';
 
 export interface CachedToken {
   provider: string;
@@ -29,6 +29,7 @@ export class TokenCache {
 
   constructor(home: string, now: () => number = Date.now) {
     this.#home = home;
+    checkSecretFile(path.join(home, 'tokens.json'));
     this.#now = now;
   }
 

@@ -1,7 +1,9 @@
-import type { SourceDef } from '../types.js';
+import type { SourceDef } from '../../core/provider.js';
 
 // Endpoints from seeds/002–004. statusCode defaults to 0 (valid people only) on the platform,
-// so people who become invalid would silently vanish; -1 asks for everyone (API.md).
+// so people who become invalid would silently vanish; -1 asks for everyone (API.md). The
+// postdoc document lists no statusCode, but were its siblings' default applied there,
+// departed postdocs would vanish the same way: -1 is harmless if ignored, essential if not.
 // documentedParams: each document's request table, less the cursor and time idsync sets.
 export const tongjiSources = [
   {
@@ -34,6 +36,7 @@ export const tongjiSources = [
     paging: 'cursor',
     requiredParams: [],
     documentedParams: ['userId'],
+    defaultParams: { statusCode: '-1' },
     description: 'postdoctoral researchers',
   },
 ] as const satisfies readonly SourceDef[];

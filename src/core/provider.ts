@@ -71,6 +71,11 @@ export interface SyncSpec {
   granularity: WatermarkGranularity;
   /** A tombstone that must be removed from snapshots (ECNU deleted_mark 1). */
   isDeleted(row: Row): boolean;
+  /**
+   * Whether a record is an active person (in school, employed): what the change feed's
+   * activeBefore/activeAfter say, so that "who left" is one jq filter.
+   */
+  isActive(row: Row): boolean;
   maxPageSize: number;
   defaultPageSize: number;
   /** The platform decides the page size (Tongji: 1000 rows an answer); --page-size cannot change it. */
@@ -80,9 +85,6 @@ export interface SyncSpec {
 export interface Provider {
   id: ProviderId;
   displayName: string;
-  defaultBaseUrl: string;
-  /** Path of the client-credentials token endpoint under the base URL. */
-  tokenPath: string;
   sources: readonly SourceDef[];
   sync: SyncSpec;
   /** Pages of one pull, in order, validated; throws UpstreamError on a bad answer. */
