@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinSources } from '../../src/core/source-registry.js';
+import { builtinSources } from '../../src/providers/source-registry.js';
 import { repoRoot } from '../helpers/cli.js';
 
 describe('README', () => {
