@@ -19,6 +19,9 @@ export class CredentialStore {
 
   constructor(home: string) {
     this.#home = home;
+    // An existing home is checked at once (StrictModes), before any request; a missing one is
+    // created only when something is written.
+    if (fs.existsSync(home)) ensurePrivateDir(home);
     checkSecretFile(path.join(home, 'credentials.json'));
   }
 

@@ -29,6 +29,9 @@ export class TokenCache {
 
   constructor(home: string, now: () => number = Date.now) {
     this.#home = home;
+    // An existing home is checked at once (StrictModes), before any request; a missing one is
+    // created only when something is written.
+    if (fs.existsSync(home)) ensurePrivateDir(home);
     checkSecretFile(path.join(home, 'tokens.json'));
     this.#now = now;
   }
