@@ -195,7 +195,7 @@ function registerUserLogin(auth: Command, ctx: CliContext): void {
             ? await passwordGrant(grantOptions, (flags.username as string).trim(), password)
             : await signInWithBrowser(ctx, flags, grantOptions, authorizeEndpoint as URL);
         ctx.console.info(
-          `${provider}: signed in${token.subject ? ` as ${token.subject}` : ''} until ${new Date(token.expiresAt).toISOString()}; token kept in ${home.tokensFile}`,
+          `${provider}: signed in${token.subject ? ` as ${token.subject}` : ''} until ${displayTime(token.expiresAt)} ${displayZone}; token kept in ${home.tokensFile}`,
         );
       } finally {
         await dispatcher.close();
