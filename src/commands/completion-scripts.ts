@@ -138,7 +138,9 @@ ${fishSwitch('__idsync_value', t.values, true)}
 function __idsync_path
   set -l p ''
   set -l skip 0
-  for w in (commandline -opc)[2..-1]
+  set -l typed (commandline -opc)
+  set -e typed[1]
+  for w in $typed
     if test $skip = 1
       set skip 0
       continue
