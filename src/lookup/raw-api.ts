@@ -2,6 +2,7 @@ import type { ApiClient, JsonAnswer } from '../core/api-client.js';
 import { UsageError } from '../core/errors.js';
 import { joinUrl } from '../core/endpoints.js';
 import type { HttpResponse } from '../core/http.js';
+import { decodeJsonBody } from '../core/json-body.js';
 import { checkEnvelope } from '../providers/ecnu/envelope.js';
 import { fetchSyncPage } from '../providers/ecnu/pages.js';
 import { checkTongji } from '../providers/tongji/envelope.js';
@@ -46,19 +47,21 @@ export interface RawAnswer {
 export async function getRawAnswer(client: ApiClient, provider: ProviderId, target: ApiTarget): Promise<RawAnswer> {
   let json: unknown;
   const res = await client.getRaw(target.path, target.query, (r: HttpResponse) => {
-    json = parseJson(r);
+    json = parseJson(r, target.path);
     if (json !== undefined) checkAnswer(provider, { body: json, serverTime: undefined, headers: r.headers }, target.path);
   });
   return { ...(json !== undefined ? { json } : {}), contentType: res.headers['content-type'] ?? '', body: res.body };
 }
 
-function parseJson(res: HttpResponse): unknown {
-  if (!/json/i.test(res.headers['content-type'] ?? '') && !/^\s*[[{]/.test(res.body.subarray(0, 16).toString('latin1'))) return undefined;
-  try {
-    return JSON.parse(res.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+/**
+ * JSON when the answer says so (or says nothing and looks like it); then strictly, as for every
+ * other JSON answer (valid UTF-8, not absurdly deep). Anything else passes through as bytes.
+ */
+function parseJson(res: HttpResponse, path: string): unknown {
+  const type = res.headers['content-type'];
+  const looksJson = /^\s*[[{]/.test(res.body.subarray(0, 16).toString('latin1'));
+  if (type ? !/json/i.test(type) : !looksJson) return undefined;
+  return decodeJsonBody(res, path);
 }
 
 /** Only answers that carry the envelope are judged; other JSON passes through as it came. */

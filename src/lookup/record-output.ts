@@ -1,5 +1,6 @@
 import { formatTable } from '../commands/sources.js';
 import { cellText } from '../sinks/cell-text.js';
+import { escapeTerminal } from '../core/terminal-text.js';
 import type { Row } from '../providers/types.js';
 
 export const recordFormats = ['ndjson', 'json', 'table'] as const;
@@ -56,14 +57,14 @@ export function renderTable(rows: readonly Row[]): string {
   }
   return formatTable(
     columns.map(terminalText),
-    rows.map((row) => columns.map((c) => terminalText(cellText(row[c]) ?? ''))),
+    // Own fields only: a row without `__proto__` would otherwise show Object.prototype as "{}".
+    rows.map((row) => columns.map((c) => terminalText(cellText(Object.hasOwn(row, c) ? row[c] : undefined) ?? ''))),
   );
 }
 
 /**
- * Platform text goes to a terminal here: control characters (escape sequences, newlines) would
- * break the columns or drive the terminal, so they are shown as visible escapes instead.
+ * Platform text goes to a terminal here: control characters (escape sequences, newlines, C1)
+ * and bidi overrides would break the columns or drive the terminal, so they are shown as
+ * visible escapes instead (core/terminal-text.ts).
  */
-export function terminalText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => JSON.stringify(ch).slice(1, -1));
-}
+export const terminalText = escapeTerminal;

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { cellText } from './cell-text.js';
+import { cellText, ownField } from './cell-text.js';
 import { uniqueLineBatches } from './spool-reader.js';
 import type { TextSink } from './text-sink.js';
 import type { Spool } from './types.js';
@@ -29,7 +29,7 @@ export async function writeCsv(spool: Spool, out: TextSink): Promise<number> {
   for await (const batch of uniqueLineBatches(spool)) {
     const records = batch.map((line) => {
       const row = JSON.parse(line) as Record<string, unknown>;
-      return fields.map((f) => cellText(row[f]) ?? '');
+      return fields.map((f) => cellText(ownField(row, f)) ?? '');
     });
     count += records.length;
     await out.write(stringify(records, options));

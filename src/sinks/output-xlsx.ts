@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import { IdsyncError } from '../core/errors.js';
-import { cellText } from './cell-text.js';
+import { cellText, ownField } from './cell-text.js';
 import { uniqueLineBatches } from './spool-reader.js';
 import type { Spool } from './types.js';
 
@@ -73,7 +73,7 @@ export async function writeXlsx(spool: Spool, stream: Writable, sheetName: strin
     for (const line of batch) {
       if (++count > xlsxMaxRecords) throw tooManyForXlsx('more');
       const row = JSON.parse(line) as Record<string, unknown>;
-      sheet.addRow(fields.map((f) => xlsxText(row[f]))).commit();
+      sheet.addRow(fields.map((f) => xlsxText(ownField(row, f)))).commit();
       if (count % rowsPerCheck === 0) await waitForZip(sheet, stream);
     }
   }

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { ExitCode, IdsyncError } from '../core/errors.js';
 import type { Row } from '../providers/types.js';
 import { fileError, syncFolder } from './atomic-file.js';
-import { cellText } from './cell-text.js';
+import { cellText, ownField } from './cell-text.js';
 import { ensureUpdateIndex, quoteId, syncTableLayout } from './sqlite-schema.js';
 import { uniqueLineBatches } from './spool-reader.js';
 import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
@@ -119,7 +119,7 @@ export async function prepareSqliteSnapshot(
         // Every column is bound: a field this record lacks becomes NULL, not the old value.
         const values: (string | null)[] = new Array<string | null>(columns.length).fill(null);
         for (let i = 0; i < fields.length; i++) {
-          const v = row[fields[i]!];
+          const v = ownField(row, fields[i]!);
           if (v !== undefined) values[columnOfField[i]!] = cellText(v) ?? null;
         }
         values[0] = k;
