@@ -162,10 +162,13 @@ function safeJson(body: Buffer): unknown {
   }
 }
 
-/** The OAuth error code (never the request, which holds the secret), escaped for the terminal. */
-export function oauthError(body: Buffer): string {
+/**
+ * `: <error>` and, if asked, `: <error_description>` of an OAuth error answer (never the
+ * request, which holds the secret), escaped for the terminal; '' without an error code.
+ */
+export function oauthError(body: Buffer, withDescription = false): string {
   const json = safeJson(body.subarray(0, 64 * 1024)) as { error?: unknown; error_description?: unknown } | undefined;
   if (!json || typeof json.error !== 'string') return '';
-  const why = typeof json.error_description === 'string' ? `: ${platformText(json.error_description, 160)}` : '';
+  const why = withDescription && typeof json.error_description === 'string' ? `: ${platformText(json.error_description, 160)}` : '';
   return `: ${platformText(json.error, 80)}${why}`;
 }

@@ -113,7 +113,7 @@ async function postTokenForm(o: UserGrantOptions, form: Record<string, string>):
   }
   if (res.status >= 400) {
     // The OAuth error code and description only: the request (password, secret) is never echoed.
-    const why = oauthError(res.body);
+    const why = oauthError(res.body, true);
     throw new AuthError(`${o.provider} refused the sign-in (HTTP ${res.status}, ${why ? why.slice(2) : 'no error code'})`);
   }
   if (res.status >= 300) {
