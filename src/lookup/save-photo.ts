@@ -6,6 +6,7 @@ import { fsyncDir } from '../core/atomic-json.js';
 import { UpstreamError } from '../core/errors.js';
 import type { HttpResponse } from '../core/http.js';
 import { checkEnvelope } from '../providers/ecnu/envelope.js';
+import { platformText } from '../core/terminal-text.js';
 
 export type PhotoOutcome =
   | { id: string; status: 'saved'; file: string; bytes: number }
@@ -59,11 +60,12 @@ function notAJpeg(res: HttpResponse): string | undefined {
   if (answer !== undefined) {
     const env = answer as { errCode?: unknown; errMsg?: unknown; requestId?: unknown };
     if (env.errCode !== undefined && String(env.errCode) !== '0') {
-      return `no photo: ecnu errCode ${String(env.errCode)}, errMsg '${String(env.errMsg ?? '')}', requestId ${String(env.requestId ?? 'none')}`;
+      // The platform's words, escaped and capped before they reach a terminal.
+      return `no photo: ecnu errCode ${platformText(String(env.errCode), 40)}, errMsg '${platformText(String(env.errMsg ?? ''))}', requestId ${platformText(String(env.requestId ?? 'none'), 80)}`;
     }
     return 'no photo: ecnu answered JSON instead of a JPEG';
   }
-  if (type !== 'image/jpeg' && type !== 'image/jpg') return `no photo: the answer is ${type || 'untyped'}, not image/jpeg`;
+  if (type !== 'image/jpeg' && type !== 'image/jpg') return `no photo: the answer is ${platformText(type || 'untyped', 60)}, not image/jpeg`;
   if (res.body.length < JPEG_MAGIC.length || !res.body.subarray(0, 3).equals(JPEG_MAGIC)) {
     return 'no photo: the answer says image/jpeg but is not a JPEG (no FF D8 FF at the start)';
   }
