@@ -6,11 +6,11 @@ import {
   httpRequest,
   isTransientNetworkError,
   networkReason,
+  joinUrl,
   requestLine,
   serverTimeOf,
   type HttpResponse,
 } from './http.js';
-import { joinUrl } from './endpoints.js';
 import { decodeJsonBody } from './json-body.js';
 import { parseRetryAfter, retryDetail, retrying, type RetryEvent, type RetryPolicy } from './retry.js';
 import { platformText } from './terminal-text.js';

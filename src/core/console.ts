@@ -54,6 +54,11 @@ export class Console {
     if (!this.quiet) this.stderr.write(`${escapeTerminal(message)}\n`);
   }
 
+  /** Something the user must hear even with --quiet (a --since last run doing a full pull). */
+  notice(message: string): void {
+    this.stderr.write(`idsync: ${escapeTerminal(message)}\n`);
+  }
+
   // Messages are one line each and may quote a platform: whatever a caller
   // forgot to escape cannot drive the terminal or forge a second `idsync:` line.
   warn(message: string): void {

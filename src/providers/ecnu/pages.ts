@@ -1,7 +1,7 @@
 import type { ApiClient, JsonAnswer } from '../../core/api-client.js';
 import { UpstreamError } from '../../core/errors.js';
 import { platformText } from '../../core/terminal-text.js';
-import type { Page, PageRequest, Row } from '../types.js';
+import type { Page, PageRequest, Row } from '../../core/provider.js';
 import { checkEnvelope, syncDataSchema } from './envelope.js';
 
 interface FetchedPage {
