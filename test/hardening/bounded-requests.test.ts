@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ApiClientOptions } from '../../src/core/api-client.js';
 import { NetworkError, UpstreamError } from '../../src/core/errors.js';
 import { createDispatcher, defaultMaxBodyBytes } from '../../src/core/http.js';
+import { jsonDepth, maxJsonDepth } from '../../src/core/json-body.js';
 import { defaultRetryPolicy, retrying, type RetryEvent, type RetryPolicy } from '../../src/core/retry.js';
 import { drip, endless, ecnuPage, sendJson, startHostile, type HostileServer } from './hostile-server.js';
 
@@ -198,5 +199,15 @@ describe('retries are reported, and --retries counts retries', () => {
     expect(t.log).toHaveLength(1);
     expect(t.log[0]).toMatch(new RegExp(`^GET ${h.url}/ok\\?pageNum=1&access_token=\\*\\*\\* → 200, \\d+ B, \\d+ ms$`));
     expect(t.log.join('\n')).not.toMatch(/the-token|leak/);
+  });
+});
+
+describe('jsonDepth', () => {
+  it('counts brackets outside strings only, escaped quotes included', () => {
+    const depth = (text: string) => jsonDepth(Buffer.from(text));
+    expect(depth('{"a":[1,{"b":[]}]}')).toBe(4);
+    expect(depth('["[[[[", "\\"[[[", "a\\\\", ["x"]]')).toBe(2);
+    expect(depth('"张三 {[ 李四"')).toBe(0);
+    expect(depth('['.repeat(5000))).toBe(maxJsonDepth + 1);
   });
 });
