@@ -45,6 +45,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
         try {
           await new ClientTokenSource({
             provider,
+            baseUrl: endpoints.baseUrl,
             tokenUrl: endpoints.tokenUrl,
             credentials: { clientId, clientSecret: secret },
             cache,
@@ -52,7 +53,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
             retry: { ...defaultRetryPolicy, attempts: 3 },
             log: (m) => ctx.console.debug(m),
             signal: ctx.signal,
-          }).get();
+          }).verify();
         } finally {
           await dispatcher.close();
         }
@@ -182,12 +183,14 @@ function registerUserLogin(auth: Command, ctx: CliContext): void {
       const dispatcher = createDispatcher(1);
       const grantOptions: UserGrantOptions = {
         provider,
+        baseUrl: endpoints.baseUrl,
         tokenUrl: endpoints.tokenUrl,
         credentials: creds,
         cache: new TokenCache(home.root),
         dispatcher,
         timeoutMs: defaultRetryPolicy.timeoutMs,
         signal: ctx.signal,
+        log: (m) => ctx.console.debug(m),
       };
       try {
         const token =

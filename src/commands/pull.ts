@@ -19,6 +19,7 @@ import { didYouMean } from '../core/suggest.js';
 import type { Provider, SourceDef } from '../core/provider.js';
 import { collectParam, intInRange, oneOf } from './option-parsers.js';
 import { startProgress } from './progress.js';
+import { retrySummary } from '../core/retry.js';
 
 interface PullFlags {
   since?: string;
@@ -55,8 +56,8 @@ export function registerPull(program: Command, ctx: CliContext): void {
     .option('--concurrency <n>', 'pages fetched at once (page-numbered sources)', intInRange(1, 32), 4)
     .option('--overlap <seconds>', 'how far each incremental run reaches back before the watermark', intInRange(0, 30 * 86400), 300)
     .option('--wait <seconds>', 'wait this long for another run of the same source to finish', intInRange(0, 86400))
-    .option('--retries <n>', 'attempts per request for transient failures', intInRange(1, 20))
-    .option('--timeout <seconds>', 'per-request timeout', intInRange(1, 3600))
+    .option('--retries <n>', 'retries of a request after its first attempt, for transient failures (default 5; 0: one attempt)', intInRange(0, 20))
+    .option('--timeout <seconds>', 'bound on each request as a whole, headers and body (default 60)', intInRange(1, 3600))
     .action(async (sourceName: string, flags: PullFlags) => {
       summarise(ctx, sourceName, await pull(ctx, sourceName, flags));
     });
@@ -103,9 +104,11 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
     log: (m) => con.debug(m),
     signal: ctx.signal,
     retry: {
-      ...(flags.retries !== undefined ? { attempts: flags.retries } : {}),
+      ...(flags.retries !== undefined ? { attempts: flags.retries + 1 } : {}),
       ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout * 1000 } : {}),
     },
+    // An unreachable platform must not look like a hang: the spinner shows each retry.
+    onRetry: (e) => progress.update(`${source.name}: ${retrySummary(e)}`),
     connections: Math.max(4, flags.concurrency * 2),
   });
   const progress = startProgress(con, `${source.name}: starting`, { dataOnStdout: output?.target === '-', env });

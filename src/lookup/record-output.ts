@@ -1,6 +1,7 @@
 import { leadingFields } from '../core/record-fields.js';
 import { formatRecords } from '../core/table.js';
 import { cellText } from '../sinks/cell-text.js';
+import { escapeTerminal } from '../core/terminal-text.js';
 import type { Row } from '../core/provider.js';
 
 export const recordFormats = ['ndjson', 'json', 'table'] as const;
@@ -66,7 +67,8 @@ export function createRecordWriter(
  */
 export function renderTable(rows: readonly Row[], options: RecordWriterOptions = {}): string {
   const columns = options.fields ? [...options.fields] : leadingFields(unionOfFields(rows));
-  const cells = rows.map((row) => columns.map((c) => cellText(row[c]) ?? ''));
+  // Own fields only: a row without `__proto__` would otherwise show Object.prototype as "{}".
+  const cells = rows.map((row) => columns.map((c) => cellText(Object.hasOwn(row, c) ? row[c] : undefined) ?? ''));
   // The one place platform text is made safe for a terminal: header and cells alike.
   const [header = [], ...body] = [columns, ...cells].map((line) => line.map(terminalText));
   return formatRecords(header, body, options.terminalWidth);
@@ -79,9 +81,8 @@ function unionOfFields(rows: readonly Row[]): string[] {
 }
 
 /**
- * Platform text goes to a terminal here: control characters (escape sequences, newlines) would
- * break the columns or drive the terminal, so they are shown as visible escapes instead.
+ * Platform text goes to a terminal here: control characters (escape sequences, newlines, C1)
+ * and bidi overrides would break the columns or drive the terminal, so they are shown as
+ * visible escapes instead (core/terminal-text.ts).
  */
-export function terminalText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => JSON.stringify(ch).slice(1, -1));
-}
+export const terminalText = escapeTerminal;

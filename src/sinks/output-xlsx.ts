@@ -4,7 +4,7 @@ import ExcelJS from 'exceljs';
 import { IdsyncError } from '../core/errors.js';
 import { leadingFields } from '../core/record-fields.js';
 import { displayWidth } from '../core/table.js';
-import { cellText } from './cell-text.js';
+import { cellText, ownField } from './cell-text.js';
 import { uniqueLineBatches } from '../core/sync/spool-reader.js';
 import type { Spool } from '../core/sync/writers.js';
 
@@ -79,7 +79,7 @@ const maxWidth = 60;
 export function columnWidths(fields: readonly string[], sample: readonly Record<string, unknown>[]): number[] {
   return fields.map((f) => {
     let widest = displayWidth(f);
-    for (const row of sample) widest = Math.max(widest, displayWidth(xlsxText(row[f]) ?? ''));
+    for (const row of sample) widest = Math.max(widest, displayWidth(xlsxText(ownField(row, f)) ?? ''));
     return Math.min(maxWidth, Math.max(minWidth, widest + 2));
   });
 }
@@ -139,7 +139,7 @@ export async function writeXlsx(spool: Spool, stream: Writable, sheetName: strin
   const write = async (batch: Array<Record<string, unknown>>) => {
     for (const row of batch) {
       if (++count > xlsxMaxRecords) throw tooManyForXlsx('more');
-      const written = sheet.addRow(fields.map((f) => xlsxCell(row[f])));
+      const written = sheet.addRow(fields.map((f) => xlsxCell(ownField(row, f))));
       // One style object for every cell: exceljs then finds its id by identity, not by content.
       written.eachCell((cell) => {
         cell.style = textStyle;

@@ -19,8 +19,9 @@ type Stored = Record<string, CachedToken>;
 
 /**
  * Tokens survive between runs (a nightly cron reuses the token of the previous hour's run)
- * in an owner-only file. Entries are keyed by a hash of provider, endpoint and client id,
- * so switching the base URL or client never reuses a foreign token.
+ * in an owner-only file. Entries are keyed by a hash of provider, base URL, token URL and
+ * client, so switching the base URL or client never reuses a foreign token: with the token URL
+ * pinned, a key without the base URL once sent server A's token to server B.
  */
 export class TokenCache {
   readonly #home: string;
@@ -60,9 +61,9 @@ export class TokenCache {
    * The secret is part of the key (hashed, never stored): a token obtained with the old
    * secret must not make a wrong or revoked secret look valid.
    */
-  static key(parts: { provider: string; tokenUrl: string; clientId: string; clientSecret?: string; kind: string }): string {
+  static key(parts: { provider: string; baseUrl: string; tokenUrl: string; clientId: string; clientSecret?: string; kind: string }): string {
     return createHash('sha256')
-      .update(`${parts.provider}\n${parts.tokenUrl}\n${parts.clientId}\n${parts.clientSecret ?? ''}\n${parts.kind}`)
+      .update(`${parts.provider}\n${parts.baseUrl}\n${parts.tokenUrl}\n${parts.clientId}\n${parts.clientSecret ?? ''}\n${parts.kind}`)
       .digest('hex')
       .slice(0, 32);
   }
