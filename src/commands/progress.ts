@@ -1,4 +1,3 @@
-import ora, { type Ora } from 'ora';
 import type { Console } from '../core/console.js';
 
 /** A spinner on stderr, only for a person at a terminal: cron mail and pipes stay clean. */
@@ -7,9 +6,11 @@ export interface Progress {
   stop(): void;
 }
 
-export function startProgress(console_: Console, text: string): Progress {
+/** ora (~35 ms to import) is loaded only when a spinner will be drawn. */
+export async function startProgress(console_: Console, text: string): Promise<Progress> {
   if (!console_.interactive) return { update: () => undefined, stop: () => undefined };
-  const spinner: Ora = ora({ text, stream: process.stderr, discardStdin: false }).start();
+  const { default: ora } = await import('ora');
+  const spinner = ora({ text, stream: process.stderr, discardStdin: false }).start();
   return {
     update: (t) => {
       spinner.text = t;

@@ -74,7 +74,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
   const since = parseSince(flags.since);
   const out = flags.out === undefined ? undefined : resolveOut(flags.out, flags.format);
   if (!out && flags.format) throw new UsageError('--format applies to --out; add -o FILE or -o -');
-  if (out?.format === 'xlsx' && out.target === '-' && process.stdout.isTTY) {
+  if (out?.format === 'xlsx' && out.target === '-' && con.stdout.isTTY) {
     throw new UsageError('refusing to write an Excel workbook to a terminal; use -o FILE.xlsx or redirect stdout');
   }
   const snapshot = flags.snapshot === undefined ? undefined : path.resolve(flags.snapshot);
@@ -92,7 +92,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
     },
     connections: Math.max(4, flags.concurrency * 2),
   });
-  const progress = startProgress(con, `${source.name}: starting`);
+  const progress = await startProgress(con, `${source.name}: starting`);
   const started = Date.now();
   try {
     const result = await runPull(

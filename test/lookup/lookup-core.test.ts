@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLookupKind, idSearchKind, type LookupKind } from '../../src/lookup/lookup-kinds.js';
 import { runLookup, type LookupSummary } from '../../src/lookup/run-lookup.js';
 import type { Row } from '../../src/providers/types.js';
-import { startWorld, type TestWorld } from './sandbox-env.js';
+import { startWorld, type TestWorld } from '../support/env.js';
 
 interface Collected {
   rows: Row[];

@@ -6,7 +6,7 @@ import { AuthError, UpstreamError } from '../../src/core/errors.js';
 import { ecnu } from '../../src/providers/ecnu/index.js';
 import { tongji } from '../../src/providers/tongji/index.js';
 import type { Page } from '../../src/providers/types.js';
-import { sandboxEnv, tempDir } from '../helpers/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
 
 let sandbox: Sandbox;
 let home: string;

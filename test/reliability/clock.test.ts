@@ -2,8 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-import { idsync, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { expectSnapshotIsTruth } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { expectSnapshotIsTruth } from '../support/snapshot-checks.js';
 
 /**
  * Issue 5, item 6: the server's clock hours off, the local time zone far from Shanghai, changes

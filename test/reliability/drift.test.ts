@@ -4,8 +4,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type MutationOp, type Sandbox } from '../../src/sandbox/index.js';
-import { idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { diffAgainstTruth, expectSnapshotIsTruth, sleep, spawnIdsync } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { readNdjson } from '../support/ndjson.js';
+import { diffAgainstTruth, expectSnapshotIsTruth } from '../support/snapshot-checks.js';
+import { sleep } from '../support/wait.js';
 
 /**
  * Issue 5, item 5: data changing while a run pages through it. Page-number paging shifts: a row
@@ -94,7 +97,7 @@ describe('changes during a run', () => {
       const env = sandboxEnv(sb, home);
       const snap = path.join(home, 'snap.ndjson');
       for (const since of [[], ['--since', 'last']]) {
-        const run = spawnIdsync(['pull', 'tongji-students', ...since, '--snapshot', snap], env);
+        const run = idsync(['pull', 'tongji-students', ...since, '--snapshot', snap], env);
         await churn(sb, 'tongji-students', run, ['update', 'insert', 'depart']);
         const r = await run;
         expect(r.exitCode, String(r.stderr)).toBe(0);

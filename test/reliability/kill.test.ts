@@ -3,8 +3,11 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type Sandbox } from '../../src/sandbox/index.js';
-import { idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { digest, expectSnapshotIsTruth, lines, sleep, spawnIdsync, stateFile, summaryLine, tempFilesIn, waitFor } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { lines, readNdjson } from '../support/ndjson.js';
+import { digest, expectSnapshotIsTruth, stateFile, summaryLine, tempFilesIn } from '../support/snapshot-checks.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * Issue 5, item 3: runs killed at random moments, again and again, with changes on the platform
@@ -64,7 +67,7 @@ async function killedRun(sb: Sandbox, home: string, f: Files, source: string, ke
   const env = sandboxEnv(sb, home);
   const before = await fingerprint(f, home, source);
   const requests = sb.stats().requests;
-  const child = spawnIdsync(['pull', source, '--since', 'last', '-o', f.out, '--snapshot', f.snap, '--timeout', '10', ...extra], env);
+  const child = idsync(['pull', source, '--since', 'last', '-o', f.out, '--snapshot', f.snap, '--timeout', '10', ...extra], env);
   let exited = false;
   child.on('exit', () => {
     exited = true;
@@ -223,7 +226,7 @@ describe.concurrent('SIGINT and SIGTERM stop a run cleanly', () => {
       // A large change, so that the incremental run has something to write for a while.
       sb.mutate({ dataset, op: 'update', count: 300 });
       const before = { out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) };
-      const child = spawnIdsync(['pull', source, '--since', 'last', '-o', out, '--snapshot', snap, '--page-size', '20'], env);
+      const child = idsync(['pull', source, '--since', 'last', '-o', out, '--snapshot', snap, '--page-size', '20'], env);
       if (phase === 'paging') {
         const spool = path.join(home, 'work', source, 'spool.ndjson');
         expect(await waitFor(() => fs.stat(spool).then((s) => s.size > 0, () => false), 15_000, 5)).toBe(true);
@@ -251,7 +254,7 @@ it('an interrupted cursor pull whose spool was damaged on disk: the next run sta
   try {
     const env = sandboxEnv(sb, home);
     const snap = path.join(home, 'snap.ndjson');
-    const child = spawnIdsync(['pull', 'tongji-students', '--snapshot', snap], env);
+    const child = idsync(['pull', 'tongji-students', '--snapshot', snap], env);
     const checkpoint = path.join(home, 'work', 'tongji-students', 'checkpoint.json');
     expect(await waitFor(() => fs.access(checkpoint).then(() => true, () => false), 15_000, 5)).toBe(true);
     child.kill('SIGKILL');

@@ -2,8 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type FaultOptions } from '../../src/sandbox/index.js';
-import { idsync, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { expectSnapshotIsTruth, lines } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { lines } from '../support/ndjson.js';
+import { expectSnapshotIsTruth } from '../support/snapshot-checks.js';
 
 /**
  * Issue 5, item 2: tokens that expire in the middle of a run (a 2-second lifetime, a run of

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeTestSpool } from '../helpers/spool.js';
+import { writeTestSpool } from '../support/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
 import type { Row } from '../../src/providers/types.js';
 import { prepareOutput, writeOutput } from '../../src/sinks/index.js';
