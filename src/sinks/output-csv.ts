@@ -23,7 +23,7 @@ export async function writeCsv(spool: Spool, out: TextSink): Promise<number> {
     return 0;
   }
   // Excel only reads a CSV as UTF-8 (and so shows Chinese text) when it starts with a BOM.
-  await out.write(stringify([fields as string[]], { ...options, bom: true }));
+  await out.write(stringify([fields], { ...options, bom: true }));
   let count = 0;
   // One synchronous stringify per chunk of lines: a streaming stringifier costs a callback per record.
   for await (const batch of uniqueLineBatches(spool)) {

@@ -29,7 +29,7 @@ async function expectWhole(file: string, keyField: string): Promise<void> {
   const text = await fs.readFile(file, 'utf8');
   expect(text.endsWith('\n')).toBe(true);
   if (file.endsWith('.csv')) {
-    const rows = parseCsv(text.replace(/^\ufeff/, ''), { columns: true }) as Record<string, string>[];
+    const rows = parseCsv<Record<string, string>>(text.replace(/^\ufeff/, ''), { columns: true });
     expect(new Set(rows.map((r) => r[keyField])).size).toBe(rows.length);
     return;
   }

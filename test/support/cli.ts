@@ -20,7 +20,7 @@ export function idsync(args: readonly string[], env: NodeJS.ProcessEnv, opts: Sp
   const base = { env, extendEnv: false, reject: false, timeout: opts.timeout ?? 60_000 } as const;
   if (opts.input === undefined) return execa(process.execPath, [binPath, ...args], { ...base, stdin: 'ignore' });
   // Same result shape (string stdout and stderr); only where stdin comes from differs.
-  return execa(process.execPath, [binPath, ...args], { ...base, input: opts.input }) as unknown as ReturnType<typeof plain>;
+  return execa(process.execPath, [binPath, ...args], { ...base, input: opts.input }) as unknown as ReturnType<typeof _plain>;
 }
 
-const plain = () => execa('', { extendEnv: false, reject: false, timeout: 1, stdin: 'ignore', env: {} });
+const _plain = () => execa('', { extendEnv: false, reject: false, timeout: 1, stdin: 'ignore', env: {} });

@@ -71,7 +71,7 @@ describe('csv output', () => {
     expect(text.endsWith('\r\n')).toBe(true);
     // A lone LF or CR inside a value is quoted too, or line-based readers would split the record.
     expect(text).toContain(',"line 1\nline 2\rline 3",');
-    const records = parse(text, { bom: true, columns: true }) as Record<string, string>[];
+    const records = parse<Record<string, string>>(text, { bom: true, columns: true });
     expect(records).toEqual([
       { userId: '00123', name: '张伟', dept: '计算机, 软件学院', note: 'says "hi"', active: 'true', score: '12.5', tags: '', extra: '', deleted_mark: '' },
       { userId: '20210001', name: "O'Brien", dept: '', note: 'line 1\nline 2\rline 3', active: 'false', score: '0', tags: '', extra: '', deleted_mark: '' },
