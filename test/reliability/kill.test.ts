@@ -7,7 +7,7 @@ import { idsync } from '../support/cli.js';
 import { sandboxEnv, tempDir } from '../support/env.js';
 import { lines, readNdjson } from '../support/ndjson.js';
 import { digest, expectSnapshotIsTruth, stateFile, summaryLine, tempFilesIn } from '../support/snapshot-checks.js';
-import { sleep, waitFor } from '../support/wait.js';
+import { exited, sleep, waitFor, whenFolder } from '../support/wait.js';
 
 /**
  * Issue 5, item 3: runs killed at random moments, again and again, with changes on the platform
@@ -223,24 +223,44 @@ describe.concurrent('SIGINT and SIGTERM stop a run cleanly', () => {
     try {
       const env = sandboxEnv(sb, home);
       expect((await idsync(['pull', source, '-o', out, '--snapshot', snap], env)).exitCode).toBe(0);
-      // A large change, so that the incremental run has something to write for a while.
-      sb.mutate({ dataset, op: 'update', count: 300 });
-      const before = { out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) };
-      const child = idsync(['pull', source, '--since', 'last', '-o', out, '--snapshot', snap, '--page-size', '20'], env);
-      if (phase === 'paging') {
-        const spool = path.join(home, 'work', source, 'spool.ndjson');
-        expect(await waitFor(() => fs.stat(spool).then((s) => s.size > 0, () => false), 15_000, 5)).toBe(true);
-      } else {
-        expect(await waitFor(async () => (await tempFilesIn(dir)).length > 0, 15_000, 1)).toBe(true);
+      // The writing phase lasts milliseconds: a run may finish before the signal lands. Such a
+      // run must be a correct complete one, and one of a few attempts must be interrupted.
+      let interrupted = false;
+      for (let attempt = 0; attempt < 5 && !interrupted; attempt += 1) {
+        // A large change, so that the incremental run has something to write for a while.
+        sb.mutate({ dataset, op: 'update', count: 300 });
+        const before = { out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) };
+        const child = idsync(['pull', source, '--since', 'last', '-o', out, '--snapshot', snap, '--page-size', '20'], env);
+        const ended = exited(child);
+        if (phase === 'paging') {
+          const work = path.join(home, 'work', source);
+          await fs.mkdir(work, { recursive: true });
+          const spool = path.join(work, 'spool.ndjson');
+          expect(await whenFolder(work, () => fs.stat(spool).then((st) => st.size > 0, () => false))).toBe(true);
+          child.kill(signal);
+        } else {
+          // Frozen the moment its temp file shows, then signalled: it wakes inside the write.
+          const seen = await Promise.race([whenFolder(dir, async () => (await tempFilesIn(dir)).length > 0), ended.then(() => false)]);
+          if (seen) child.kill('SIGSTOP');
+          child.kill(signal);
+          child.kill('SIGCONT');
+        }
+        const r = await child;
+        if (r.exitCode === 0) {
+          expect(phase, 'a paging run cannot finish before its spool has a record').toBe('writing');
+          await expectSnapshotIsTruth(sb, snap, dataset);
+          expect(await digest(stateFile(home, source))).not.toBe(before.state);
+          expect(await tempFilesIn(dir)).toEqual([]);
+          continue;
+        }
+        interrupted = true;
+        expect(r.exitCode).toBe(code);
+        expect(lines(r.stderr)).toEqual([`idsync: interrupted by ${signal}; previous outputs and state left as they were`]);
+        expect({ out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) }).toEqual(before);
+        expect(await tempFilesIn(dir)).toEqual([]);
+        expect((await fs.readdir(path.join(home, 'locks'))).filter((n) => n.endsWith('.lock'))).toEqual([]);
       }
-      child.kill(signal);
-      const r = await child;
-      if (phase === 'writing' && r.exitCode === 0) return; // the signal came after the last check: a complete run
-      expect(r.exitCode).toBe(code);
-      expect(lines(r.stderr)).toEqual([`idsync: interrupted by ${signal}; previous outputs and state left as they were`]);
-      expect({ out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) }).toEqual(before);
-      expect(await tempFilesIn(dir)).toEqual([]);
-      expect((await fs.readdir(path.join(home, 'locks'))).filter((n) => n.endsWith('.lock'))).toEqual([]);
+      expect(interrupted, 'no attempt was interrupted').toBe(true);
     } finally {
       await sb.close();
       await fs.rm(home, { recursive: true, force: true });
