@@ -16,6 +16,8 @@ export interface TongjiOptions {
   /** true: the final page still hands back its last userId; the client learns the end from an empty page. */
   trailingCursor: boolean;
   rateLimit: number;
+  /** The sandbox's clock: a test moves it instead of waiting for the rate window to pass. */
+  nowMs: () => number;
 }
 
 /** Tongji's data center: client-credentials tokens and cursor-paged sync (seeds/002–004). */
@@ -85,7 +87,7 @@ export class Tongji {
 
   /** A sliding one-second window per client (API.md: 429 above 50 requests/s). */
   private admit(clientId: string): boolean {
-    const now = Date.now();
+    const now = this.opts.nowMs();
     const times = (this.recent.get(clientId) ?? []).filter((t) => now - t < 1000);
     const ok = times.length < this.opts.rateLimit;
     if (ok) times.push(now);
