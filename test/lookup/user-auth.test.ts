@@ -127,11 +127,7 @@ describe('signing in as a person', () => {
   it('`auth user-login ecnu --web --no-browser` prints the URL, waits, and stores who signed in', async () => {
     const stderr = new Buffered();
     const run = runInProcess(['auth', 'user-login', 'ecnu', '--web', '--no-browser', '--timeout', '20'], w.env, { stderr });
-    let url: string | undefined;
-    for (let i = 0; i < 200 && !url; i += 1) {
-      url = /^(http:\/\/\S+\/oauth2\/authorize\?\S+)$/m.exec(stderr.text)?.[1];
-      if (!url) await new Promise((r) => setTimeout(r, 25));
-    }
+    const url = (await stderr.whenWritten(/^(http:\/\/\S+\/oauth2\/authorize\?\S+)$/m))[1];
     expect(url).toBeDefined();
     // No login_hint: the sandbox signs in its demo staff member.
     expect((await actAsBrowser(url as string)).status).toBe(200);

@@ -7,7 +7,7 @@ import { idsync } from '../support/cli.js';
 import { sandboxEnv, tempDir } from '../support/env.js';
 import { lines, readNdjson } from '../support/ndjson.js';
 import { digest, expectSnapshotIsTruth, stateFile, summaryLine, tempFilesIn } from '../support/snapshot-checks.js';
-import { exited, sleep, waitFor, whenFolder } from '../support/wait.js';
+import { exited, sleep, whenFolder } from '../support/wait.js';
 
 /**
  * Issue 5, item 3: runs killed at random moments, again and again, with changes on the platform
@@ -68,25 +68,29 @@ async function killedRun(sb: Sandbox, home: string, f: Files, source: string, ke
   const before = await fingerprint(f, home, source);
   const requests = sb.stats().requests;
   const child = idsync(['pull', source, '--since', 'last', '-o', f.out, '--snapshot', f.snap, '--timeout', '10', ...extra], env);
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
   // Each wait ends early should the run finish first (it then counts as not killed).
-  const until = (check: () => Promise<boolean> | boolean) => waitFor(async () => exited || (await check()), 15_000, 1);
+  const ended = exited(child).then(() => false);
+  const until = (dir: string, check: () => Promise<boolean>) => Promise.race([whenFolder(dir, check), ended]);
   if (when === 'request') {
-    await until(() => sb.stats().requests > requests);
+    const requested = new Promise<void>((resolve) => {
+      const stop = sb.onRequest(() => {
+        stop();
+        resolve();
+      });
+    });
+    if (sb.stats().requests === requests) await Promise.race([requested, ended]);
+    // The kill moment itself is drawn at random (seeded), after the first request.
     await sleep(delayMs);
   } else if (when === 'write' || when === 'write-snapshot') {
     // Its own temp files: a previous killed run's may still be there.
     const prefix = `.${path.basename(when === 'write' ? f.out : f.snap)}.${child.pid}.`;
-    await until(async () => (await tempFilesIn(f.dir)).some((n) => n.startsWith(prefix)));
+    await until(f.dir, async () => (await tempFilesIn(f.dir)).some((n) => n.startsWith(prefix)));
   } else if (when === 'commit') {
-    await until(async () => (await digest(f.out)) !== before.out);
+    await until(f.dir, async () => (await digest(f.out)) !== before.out);
   } else {
     const checkpoint = path.join(home, 'work', source, 'checkpoint.json');
     const spawned = Date.now();
-    await until(() => fs.stat(checkpoint).then((st) => st.mtimeMs >= spawned, () => false));
+    await until(home, () => fs.stat(checkpoint).then((st) => st.mtimeMs >= spawned, () => false));
     await sleep(delayMs % 200);
   }
   child.kill('SIGKILL');
@@ -276,7 +280,7 @@ it('an interrupted cursor pull whose spool was damaged on disk: the next run sta
     const snap = path.join(home, 'snap.ndjson');
     const child = idsync(['pull', 'tongji-students', '--snapshot', snap], env);
     const checkpoint = path.join(home, 'work', 'tongji-students', 'checkpoint.json');
-    expect(await waitFor(() => fs.access(checkpoint).then(() => true, () => false), 15_000, 5)).toBe(true);
+    expect(await whenFolder(home, () => fs.access(checkpoint).then(() => true, () => false))).toBe(true);
     child.kill('SIGKILL');
     await child;
     // Garbage where the first records were, within the length the checkpoint vouches for.

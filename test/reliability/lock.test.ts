@@ -7,7 +7,7 @@ import { idsync } from '../support/cli.js';
 import { sandboxEnv, tempDir } from '../support/env.js';
 import { lines } from '../support/ndjson.js';
 import { digest, expectSnapshotIsTruth, stateFile, summaryLine } from '../support/snapshot-checks.js';
-import { waitFor } from '../support/wait.js';
+import { whenFolder, whenSaid } from '../support/wait.js';
 
 /**
  * Issue 5, item 4: two runs of one source at once. The second refuses (exit 6, one clear line)
@@ -33,7 +33,7 @@ describe('two runs of one source at once', () => {
     const env = sandboxEnv(sandbox, home);
     const snap = path.join(home, 'snap.ndjson');
     const first = idsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
-    expect(await waitFor(hasLock(home), 15_000)).toBe(true);
+    expect(await whenFolder(home, hasLock(home))).toBe(true);
     const second = await idsync(['pull', 'ecnu-users', '--snapshot', path.join(home, 'other.ndjson')], env);
     expect(second.exitCode).toBe(6);
     expect(lines(second.stderr)).toEqual([
@@ -53,7 +53,7 @@ describe('two runs of one source at once', () => {
     const env = sandboxEnv(sandbox, home);
     const snap = path.join(home, 'snap.ndjson');
     const first = idsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
-    expect(await waitFor(hasLock(home), 15_000)).toBe(true);
+    expect(await whenFolder(home, hasLock(home))).toBe(true);
     const second = await idsync(['pull', 'ecnu-users', '--since', 'last', '--snapshot', snap, '--wait', '50'], env);
     const r = await first;
     expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -69,7 +69,7 @@ describe('two runs of one source at once', () => {
     const env = sandboxEnv(sandbox, home);
     const snap = path.join(home, 'snap.ndjson');
     const killed = idsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
-    expect(await waitFor(hasLock(home), 15_000)).toBe(true);
+    expect(await whenFolder(home, hasLock(home))).toBe(true);
     killed.kill('SIGKILL');
     await killed;
     expect(JSON.parse(await fs.readFile(lockFile(home), 'utf8'))).toMatchObject({ pid: killed.pid });
@@ -85,13 +85,9 @@ describe('two runs of one source at once', () => {
     const env = sandboxEnv(sandbox, home);
     const snap = path.join(home, 'snap.ndjson');
     const first = idsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
-    expect(await waitFor(hasLock(home), 15_000)).toBe(true);
+    expect(await whenFolder(home, hasLock(home))).toBe(true);
     const waiting = idsync(['--verbose', 'pull', 'ecnu-users', '--snapshot', snap, '--wait', '50'], env);
-    let said = '';
-    waiting.stderr?.on('data', (chunk: Buffer) => {
-      said += chunk.toString();
-    });
-    expect(await waitFor(() => /waiting for another idsync run of ecnu-users to finish \(pid \d+/.test(said), 15_000)).toBe(true);
+    await whenSaid(waiting.stderr, /waiting for another idsync run of ecnu-users to finish \(pid \d+/);
     waiting.kill('SIGINT');
     const w = await waiting;
     expect(w.exitCode).toBe(130);

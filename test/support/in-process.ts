@@ -9,9 +9,21 @@ export class Buffered implements Output {
   constructor(isTTY = false) {
     this.isTTY = isTTY;
   }
+  #waiters: Array<{ pattern: RegExp; resolve: (m: RegExpExecArray) => void }> = [];
   write(chunk: string | Uint8Array): boolean {
     this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1');
+    this.#waiters = this.#waiters.filter((w) => {
+      const m = w.pattern.exec(this.text);
+      if (m) w.resolve(m);
+      return !m;
+    });
     return true;
+  }
+  /** Resolves with the match once what was written matches `pattern` (already, or on a later write). */
+  whenWritten(pattern: RegExp): Promise<RegExpExecArray> {
+    const m = pattern.exec(this.text);
+    if (m) return Promise.resolve(m);
+    return new Promise((resolve) => this.#waiters.push({ pattern, resolve }));
   }
   once(): this {
     return this;
@@ -31,9 +43,9 @@ export interface InProcessResult {
 export async function runInProcess(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
-  opts: { tty?: boolean; stderr?: Buffered; signal?: AbortSignal } = {},
+  opts: { tty?: boolean; stdout?: Buffered; stderr?: Buffered; signal?: AbortSignal } = {},
 ): Promise<InProcessResult> {
-  const stdout = new Buffered(opts.tty ?? false);
+  const stdout = opts.stdout ?? new Buffered(opts.tty ?? false);
   const stderr = opts.stderr ?? new Buffered(false);
   const ctx: CliContext = {
     console: new Console({ stdout, stderr }),

@@ -66,17 +66,5 @@ export function stateFile(home: string, source: string): string {
   return path.join(home, 'state', `${source}.json`);
 }
 
-/** Polls until `check` holds or `ms` passes; returns whether it held. */
-export async function waitFor(check: () => Promise<boolean> | boolean, ms: number, stepMs = 20): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** The one summary line a pull prints at the end (without --verbose). */
 export const summaryLine = /^(?<source>[a-z0-9-]+): (?<mode>full|incremental) pull(?<resumed> \(resumed\))?, (?<records>\d+) records.*, (?<pages>\d+) pages?, (?<retries>\d+) retr(?:y|ies), [\d.]+ s/;

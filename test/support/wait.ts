@@ -9,7 +9,8 @@ import type { Readable } from 'node:stream';
  */
 export async function whenFolder(dir: string, check: () => Promise<boolean> | boolean, ms = 15_000): Promise<boolean> {
   if (await check()) return true;
-  const watcher = watch(dir);
+  // Recursive: what a run creates often lands in a sub-folder it makes itself (locks/, work/).
+  const watcher = watch(dir, { recursive: true });
   const timer = setTimeout(() => watcher.close(), ms);
   try {
     let checking: Promise<boolean> | undefined;
@@ -29,15 +30,23 @@ export async function whenFolder(dir: string, check: () => Promise<boolean> | bo
   }
 }
 
-/** Resolves with what a stream has said once `pattern` matches it; rejects if it ends first. */
-export async function whenSaid(stream: Readable | null | undefined, pattern: RegExp): Promise<string> {
-  if (!stream) throw new Error('no stream to listen to');
+/**
+ * Resolves with what a stream has said once `pattern` matches it; rejects if it ends first.
+ * Listens to 'data' beside whoever else reads it (execa collects the same output).
+ */
+export function whenSaid(stream: Readable | null | undefined, pattern: RegExp): Promise<string> {
+  if (!stream) return Promise.reject(new Error('no stream to listen to'));
   let said = '';
-  for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
-    said += String(chunk);
-    if (pattern.test(said)) return said;
-  }
-  throw new Error(`the stream ended before it said ${pattern}: ${said}`);
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer | string) => {
+      said += String(chunk);
+      if (!pattern.test(said)) return;
+      stream.off('data', onData).off('end', onEnd);
+      resolve(said);
+    };
+    const onEnd = () => reject(new Error(`the stream ended before it said ${pattern}: ${said}`));
+    stream.on('data', onData).once('end', onEnd);
+  });
 }
 
 /** Resolves when a child process has exited (already or later). */
@@ -46,14 +55,5 @@ export async function exited(child: { exitCode: number | null; signalCode?: stri
   await once(child as unknown as NodeJS.EventEmitter, 'exit');
 }
 
-/** Polls `check` every `stepMs` until it holds or `ms` passes. Only for state that has no event. */
-export async function waitFor(check: () => Promise<boolean> | boolean, ms: number, stepMs = 20): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= until) return false;
-    await sleep(stepMs);
-  }
-}
-
+/** Only for a moment drawn at random (the kill tests); never to wait for something to happen. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
