@@ -66,6 +66,11 @@ export interface SyncSpec {
   granularity: WatermarkGranularity;
   /** A tombstone that must be removed from snapshots (ECNU deleted_mark 1). */
   isDeleted(row: Row): boolean;
+  /**
+   * Whether a record is an active person (in school, employed): what the change feed's
+   * activeBefore/activeAfter say, so that "who left" is one jq filter.
+   */
+  isActive(row: Row): boolean;
   maxPageSize: number;
   defaultPageSize: number;
 }
