@@ -15,6 +15,14 @@ const stamp = path.join(outdir, '.built');
 // `npm ci && npm test` bundles once, in `prepare`.
 if (process.argv.includes('--if-stale') && (await isFresh())) process.exit(0);
 
+/** `undici` itself (not its sub-paths) resolves to scripts/undici-core.cjs: see there why. */
+const leanUndici = {
+  name: 'lean-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: path.join(root, 'scripts/undici-core.cjs') }));
+  },
+};
+
 await fs.rm(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -31,6 +39,7 @@ await build({
   // Bundled CommonJS packages (undici, conf's ajv) call require() for node's own modules.
   banner: { js: "import { createRequire as __idsyncRequire } from 'node:module';\nconst require = __idsyncRequire(import.meta.url);" },
   legalComments: 'none',
+  plugins: [leanUndici],
   logLevel: 'warning',
 });
 // A stamp newer than every source: the test setup rebuilds only when src/ changed after it.
