@@ -33,9 +33,13 @@ export async function registerCommands(program: Command, ctx: CliContext, args?:
   for (const register of registers) register(program, ctx);
 }
 
+/** Commands that describe the others (a shell completion script, help) need all of them. */
+const describesOthers = new Set(['help', 'completion']);
+
 function reachable(args: readonly string[]): CommandName[] {
   // The global options take no value, so the first operand is the command's name.
   const first = args.find((a) => !a.startsWith('-'));
   if (first === undefined) return args.includes('-V') || args.includes('--version') ? [] : names;
+  if (describesOthers.has(first)) return names;
   return (names as string[]).includes(first) ? [first as CommandName] : names;
 }
