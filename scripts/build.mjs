@@ -47,9 +47,11 @@ await fs.writeFile(stamp, new Date().toISOString() + '\n');
 
 async function isFresh() {
   const built = await fs.stat(stamp).then((s) => s.mtimeMs, () => 0);
-  const inputs = [path.join(root, 'package.json'), fileURLToPath(import.meta.url)];
-  for (const entry of await fs.readdir(path.join(root, 'src'), { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) inputs.push(path.join(entry.parentPath, entry.name));
+  const inputs = [path.join(root, 'package.json')];
+  for (const folder of ['src', 'scripts']) {
+    for (const entry of await fs.readdir(path.join(root, folder), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) inputs.push(path.join(entry.parentPath, entry.name));
+    }
   }
   for (const file of inputs) if ((await fs.stat(file)).mtimeMs > built) return false;
   return true;
