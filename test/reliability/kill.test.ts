@@ -237,10 +237,8 @@ describe.concurrent('SIGINT and SIGTERM stop a run cleanly', () => {
         const child = idsync(['pull', source, '--since', 'last', '-o', out, '--snapshot', snap, '--page-size', '20'], env);
         const ended = exited(child);
         if (phase === 'paging') {
-          const work = path.join(home, 'work', source);
-          await fs.mkdir(work, { recursive: true });
-          const spool = path.join(work, 'spool.ndjson');
-          expect(await whenFolder(work, () => fs.stat(spool).then((st) => st.size > 0, () => false))).toBe(true);
+          const spool = path.join(home, 'work', source, 'spool.ndjson');
+          expect(await whenFolder(home, () => fs.stat(spool).then((st) => st.size > 0, () => false))).toBe(true);
           child.kill(signal);
         } else {
           // Frozen the moment its temp file shows, then signalled: it wakes inside the write.
