@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-const spawnsTheCli = ['test/e2e/**/*.test.ts', 'test/reliability/**/*.test.ts'];
+// Folders whose tests spawn bin/idsync.js (the bundle in dist/); the rest run in-process.
+const e2e = ['test/e2e/**/*.test.ts', 'test/hardening/**/*.test.ts'];
+const reliability = ['test/reliability/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -8,20 +10,14 @@ export default defineConfig({
     hookTimeout: 60_000,
     // End-to-end tests spawn the CLI and a sandbox; two workers fit the 2-core machines.
     maxWorkers: 2,
-    // `npm test` runs every project; `npm run test:unit` only the first (seconds, no child processes).
+    // Rebundles dist/ when src/ changed since the last build (a no-op after `npm ci`), so that
+    // no test ever spawns a stale CLI, whichever project it sits in.
+    globalSetup: ['test/support/build.ts'],
+    // `npm test` runs every project; `npm run test:unit` only the first (seconds).
     projects: [
-      {
-        extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: spawnsTheCli },
-      },
-      {
-        extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/support/build.ts'] },
-      },
-      {
-        extends: true,
-        test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'], globalSetup: ['test/support/build.ts'] },
-      },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...e2e, ...reliability] } },
+      { extends: true, test: { name: 'e2e', include: e2e } },
+      { extends: true, test: { name: 'reliability', include: reliability } },
     ],
   },
 });

@@ -7,12 +7,13 @@ import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
 import { openSession } from '../core/session.js';
 import { parseSince } from '../core/since.js';
-import { findSource } from '../core/source-registry.js';
+import { findSource } from '../providers/source-registry.js';
 import { runPull, type PullResult } from '../core/sync/engine.js';
 import { providerOf } from '../providers/index.js';
 import { prepareOutput } from '../sinks/output.js';
+import { isStandardOutputName } from '../core/fs/target-check.js';
 import { snapshotKindOf, type SnapshotTarget } from '../core/sync/snapshot-target.js';
-import { outputFormats, type OutputFormat } from '../sinks/types.js';
+import { outputFormats, type OutputFormat } from '../core/sync/writers.js';
 import { collectParam, intInRange, oneOf } from './option-parsers.js';
 import { startProgress } from './progress.js';
 
@@ -20,6 +21,7 @@ interface PullFlags {
   since?: string;
   out?: string;
   format?: OutputFormat;
+  csvRaw?: boolean;
   snapshot?: string;
   changes?: string;
   param?: Record<string, string>;
@@ -42,6 +44,7 @@ export function registerPull(program: Command, ctx: CliContext): void {
     .option('--since <when>', "last | 0 | unix seconds | 'YYYY-MM-DD[ HH:mm:ss]' (Asia/Shanghai); default 0, a full pull")
     .option('-o, --out <file>', "write the records this run fetched to FILE ('-' for stdout)")
     .addOption(new Option('--format <format>', 'ndjson, csv or xlsx (default: from the --out extension, else ndjson)').argParser(oneOf(outputFormats)))
+    .option('--csv-raw', "CSV cells exactly as sent: no leading ' before =, +, -, @ (for programs, not spreadsheets)")
     .option('--snapshot <target>', 'keep the complete current set: FILE.ndjson|.jsonl, FILE.sqlite|.db, or a postgresql:// URL')
     .option('--changes <file>', 'write what this run changed in the snapshot, one JSON event per line (needs --snapshot)')
     .option('--param <key=value>', 'a platform parameter, repeatable (ecnu-students: type=本科生)', collectParam)
@@ -78,6 +81,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
   const since = parseSince(flags.since);
   const out = flags.out === undefined ? undefined : resolveOut(flags.out, flags.format);
   if (!out && flags.format) throw new UsageError('--format applies to --out; add -o FILE or -o -');
+  if (flags.csvRaw && out?.format !== 'csv') throw new UsageError('--csv-raw applies to CSV output; add -o FILE.csv or --format csv');
   if (out?.format === 'xlsx' && out.target === '-' && con.stdout.isTTY) {
     throw new UsageError('refusing to write an Excel workbook to a terminal; use -o FILE.xlsx or redirect stdout');
   }
@@ -125,7 +129,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
         signal: ctx.signal,
         stdout: (text) => con.data(text),
         pipeFile: (file) => pipeline(fs.createReadStream(file), process.stdout, { end: false }),
-        prepareOutput,
+        prepareOutput: flags.csvRaw ? (spool, dest, format, opts) => prepareOutput(spool, dest, format, { ...opts, csvRaw: true }) : prepareOutput,
         isActive: provider.sync.isActive,
         events: {
           onFullPull: (m) => con.notice(m),
@@ -155,7 +159,7 @@ async function snapshotTarget(raw: string): Promise<SnapshotTarget> {
 }
 
 function resolveOut(raw: string, format: OutputFormat | undefined): { target: string; format: OutputFormat } {
-  if (raw === '-') return { target: '-', format: format ?? 'ndjson' };
+  if (raw === '-' || isStandardOutputName(raw)) return { target: '-', format: format ?? 'ndjson' };
   const ext = path.extname(raw).toLowerCase();
   const inferred: OutputFormat = ext === '.csv' ? 'csv' : ext === '.xlsx' ? 'xlsx' : 'ndjson';
   return { target: path.resolve(raw), format: format ?? inferred };

@@ -4,13 +4,13 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import { allSources } from '../core/source-registry.js';
+import { allSources } from '../providers/source-registry.js';
 import { jobKey, StateStore } from '../core/state.js';
 import { JobFolder } from '../core/sync/job-folder.js';
 import { snapshotKindOf } from '../core/sync/snapshot-target.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
 import { collectParam } from './option-parsers.js';
-import { formatTable } from './sources.js';
+import { formatTable } from '../core/table.js';
 
 /** How `state` names a snapshot given on its command line: as `pull` stored it. */
 function snapshotId(raw: string): string {

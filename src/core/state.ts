@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { IdsyncError } from './errors.js';
-import { writeJsonAtomic } from './atomic-json.js';
+import { writeJsonAtomic } from './fs/atomic-json.js';
 
 export const STATE_VERSION = 2;
 

@@ -38,7 +38,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tokens = new TokenStore(clock, o.tokenLifetimeSeconds);
   const faults = new Faults(o.seed, o.faults);
   const ecnuAuth = new EcnuAuth(store, tokens, clock);
-  const tongji = new Tongji(store, tokens, { pageSize: o.tongjiPageSize, trailingCursor: o.tongjiTrailingCursor, rateLimit: o.tongjiRateLimit, nowMs: () => clock.nowMs() });
+  const tongji = new Tongji(store, tokens, { pageSize: o.tongjiPageSize, trailingCursor: o.tongjiTrailingCursor, rateLimit: o.tongjiRateLimit, postdocTimes: o.tongjiPostdocTimes, nowMs: () => clock.nowMs() });
   const byPath: Record<string, number> = {};
   let requests = 0;
   let url = '';

@@ -1,5 +1,5 @@
 import type { SnapshotKind, SnapshotTarget } from '../core/sync/snapshot-target.js';
-import { removeStaleTemps } from './atomic-file.js';
+import { removeStaleTemps } from '../core/fs/atomic-file.js';
 import { fileMark, prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 
 /**

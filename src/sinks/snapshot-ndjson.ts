@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { IdsyncError } from '../core/errors.js';
-import type { Row } from '../providers/types.js';
-import { AtomicFile, fileError, writeError } from './atomic-file.js';
+import type { Row } from '../core/provider.js';
+import { AtomicFile, fileError, writeError } from '../core/fs/atomic-file.js';
 import {
   defaultChunkBytes,
   defaultChunkLines,
@@ -10,11 +10,11 @@ import {
   type SortedCursor,
   type SortedRuns,
 } from './external-sort.js';
-import { ByteLineReader } from './byte-line-reader.js';
+import { ByteLineReader } from '../core/fs/byte-line-reader.js';
 import { promises as fsp } from 'node:fs';
 import type { ChangeRecorder } from '../core/sync/changes.js';
 import type { PreparedSnapshot, SnapshotPrepareOptions } from '../core/sync/snapshot-target.js';
-import type { SnapshotResult, Spool } from './types.js';
+import type { SnapshotResult, Spool } from '../core/sync/writers.js';
 
 type Keying = Pick<Spool, 'keyOf' | 'isDeleted'>;
 
@@ -214,7 +214,6 @@ export async function prepareNdjsonSnapshot(
     await out.finish();
     const done = out;
     return {
-      describe: `${result.total} records in ${file} (${result.upserted} upserted, ${result.deleted} deleted)`,
       result,
       markAfterCommit: (await fileMark(out.tempPath)) ?? '',
       commit: () => done.commit(),

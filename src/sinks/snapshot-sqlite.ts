@@ -4,13 +4,13 @@ import Database from 'better-sqlite3';
 import { ExitCode, IdsyncError } from '../core/errors.js';
 import { newRunId, type ChangeRecorder } from '../core/sync/changes.js';
 import type { PreparedSnapshot, SnapshotPrepareOptions } from '../core/sync/snapshot-target.js';
-import type { Row } from '../providers/types.js';
-import { fileError, syncFolder, tempPathFor } from './atomic-file.js';
+import type { Row } from '../core/provider.js';
+import { fileError, syncFolder, tempPathFor } from '../core/fs/atomic-file.js';
 import { cellText } from './cell-text.js';
 import { ensureUpdateIndex, quoteId, syncTableLayout, type TableLayout } from './sqlite-schema.js';
 import { changeTableWriter, readLastRun, writeLastRun } from './sqlite-runs.js';
-import { uniqueLineBatches } from './spool-reader.js';
-import type { SnapshotResult, Spool } from './types.js';
+import { uniqueLineBatches } from '../core/sync/spool-reader.js';
+import type { SnapshotResult, Spool } from '../core/sync/writers.js';
 
 const sqliteReasons: Readonly<Record<string, string>> = {
   SQLITE_CANTOPEN: 'cannot open the database file',
@@ -231,7 +231,6 @@ export async function prepareSqliteSnapshot(
     const result: SnapshotResult = { total, upserted: counts.upserted, deleted: counts.deleted };
     const open = db;
     return {
-      describe: `${total} records in ${file}, table ${opts.table} (${counts.upserted} upserted, ${counts.deleted} deleted)`,
       result,
       markAfterCommit: runId,
       async commit() {

@@ -9,6 +9,9 @@ export interface SpawnOptions {
   /** Text for standard input; without it, stdin is closed (as under cron). */
   input?: string;
   timeout?: number;
+  cwd?: string;
+  /** Start it under this umask (e.g. '022', a user's usual default), whatever the test runner's. */
+  umask?: string;
 }
 
 /**
@@ -17,10 +20,14 @@ export interface SpawnOptions {
  * the subprocess to signal it mid-run (`.kill('SIGTERM')`).
  */
 export function idsync(args: readonly string[], env: NodeJS.ProcessEnv, opts: SpawnOptions = {}) {
-  const base = { env, extendEnv: false, reject: false, timeout: opts.timeout ?? 60_000 } as const;
-  if (opts.input === undefined) return execa(process.execPath, [binPath, ...args], { ...base, stdin: 'ignore' });
+  const base = { env, extendEnv: false, reject: false, timeout: opts.timeout ?? 60_000, ...(opts.cwd ? { cwd: opts.cwd } : {}) } as const;
+  const [file, argv] =
+    opts.umask === undefined
+      ? [process.execPath, [binPath, ...args]]
+      : ['/bin/sh', ['-c', `umask ${opts.umask}; exec "$@"`, 'sh', process.execPath, binPath, ...args]];
+  if (opts.input === undefined) return execa(file, argv, { ...base, stdin: 'ignore' });
   // Same result shape (string stdout and stderr); only where stdin comes from differs.
-  return execa(process.execPath, [binPath, ...args], { ...base, input: opts.input }) as unknown as ReturnType<typeof _plain>;
+  return execa(file, argv, { ...base, input: opts.input }) as unknown as ReturnType<typeof _plain>;
 }
 
 const _plain = () => execa('', { extendEnv: false, reject: false, timeout: 1, stdin: 'ignore', env: {} });

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openSession, type Session } from '../../src/core/session.js';
-import type { ProviderId } from '../../src/providers/types.js';
+import type { ProviderId } from '../../src/core/provider.js';
 import { sandboxClientEnv, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 
 /** A fresh folder (an IDSYNC_HOME, a work folder) per test; nothing touches the real home. */

@@ -5,9 +5,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeTestSpool } from '../support/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
-import type { Row } from '../../src/providers/types.js';
+import type { Row } from '../../src/core/provider.js';
 import { prepareSnapshot } from '../../src/sinks/index.js';
-import type { SnapshotResult, Spool } from '../../src/sinks/types.js';
+import type { SnapshotResult, Spool } from '../../src/core/sync/writers.js';
 
 let dir: string;
 let dbFile: string;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Row } from '../../providers/types.js';
+import type { Row } from '../provider.js';
 
 export type ChangeOp = 'insert' | 'update' | 'delete';
 

@@ -2,10 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InterruptedError } from '../errors.js';
 import type { JobState, StateStore } from '../state.js';
-import type { Row } from '../../providers/types.js';
-import { AtomicFile } from '../../sinks/atomic-file.js';
-import { writeAll } from '../../sinks/buffered-writer.js';
-import type { OutputFormat, PreparedWrite, SnapshotResult, Spool } from '../../sinks/types.js';
+import type { Row } from '../provider.js';
+import { AtomicFile } from '../fs/atomic-file.js';
+import { writeAll } from '../fs/buffered-writer.js';
+import type { OutputFormat, PreparedWrite, SnapshotResult, Spool } from './writers.js';
 import { EventRecorder, type ChangeOp } from './changes.js';
 import type { JobFolder } from './job-folder.js';
 import { stateAfter, type RunOutcome } from './job.js';
@@ -37,6 +37,8 @@ export interface CommitResult {
   snapshot: SnapshotResult | undefined;
   /** Events of this run, by kind; undefined without --changes. */
   changes: (Record<ChangeOp, number> & { delivered: number }) | undefined;
+  /** Saves the job's state (nothing for a one-off): the run's commit point. */
+  saveState(): Promise<void>;
 }
 
 /** The run's events file, written as the snapshot's merge reports changes. */
@@ -81,9 +83,10 @@ async function writeChangesFile(dest: string, files: readonly string[]): Promise
  *    once committed);
  * 3. the outputs and the snapshot commit;
  * 4. the changes file gets every event not yet delivered, this run's last;
- * 5. the job's state is saved, then the journal and the delivered events go.
- * A run killed between 2 and 5 is finished by the job's next run (see JobFolder), so each
- * change reaches exactly one changes file of a successful run.
+ * 5. the job's state is saved (saveState(), the very last step of the run).
+ * A run killed between 2 and 5 is finished by the job's next run (see JobFolder): its events
+ * come again, with the same run ids and sequence numbers, in that run's changes file. So each
+ * change reaches exactly one changes file of a run that saved its state.
  */
 export async function commitRun(req: CommitRequest): Promise<CommitResult> {
   const prepared: PreparedWrite[] = [];
@@ -126,14 +129,16 @@ export async function commitRun(req: CommitRequest): Promise<CommitResult> {
       : [eventsPath];
     delivered = await writeChangesFile(req.changes.file, files);
   }
-  if (req.job) {
-    const state = stateAfter(req.job.previous, req.outcome(snap?.markAfterCommit ?? null), req.changes !== undefined);
-    await req.job.store.put(req.job.source, state);
-    await req.job.folder.removeJournal();
-    await req.job.folder.prune(state);
-  }
+  const job = req.job;
+  const state = job ? stateAfter(job.previous, req.outcome(snap?.markAfterCommit ?? null), req.changes !== undefined) : undefined;
   return {
     snapshot: snap?.result,
     changes: events ? { ...events.recorder.counts, delivered } : undefined,
+    // The run's last durable act, left to the caller so that nothing but releasing the lock
+    // comes between it and the exit: a run whose state is saved has delivered its changes.
+    // The journal and the delivered events are cleared by the job's next run.
+    saveState: async () => {
+      if (job && state) await job.store.put(job.source, state);
+    },
   };
 }

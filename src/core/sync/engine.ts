@@ -4,17 +4,17 @@ import path from 'node:path';
 import type { ApiClient } from '../api-client.js';
 import type { HomePaths } from '../home.js';
 import { acquireLock } from '../lock.js';
-import { jobKey, StateStore, type JobState } from '../state.js';
-import type { Provider, Row, SourceDef } from '../../providers/types.js';
-import { removeStaleTemps } from '../../sinks/atomic-file.js';
-import type { OutputFormat, SnapshotResult } from '../../sinks/types.js';
+import { jobKey, paramsKey, StateStore, type JobState } from '../state.js';
+import type { Provider, Row, SourceDef } from '../provider.js';
+import { removeStaleTemps } from '../fs/atomic-file.js';
+import type { OutputFormat, SnapshotResult } from './writers.js';
 import { newRunId, type ChangeOp } from './changes.js';
 import { commitRun, type PrepareOutput } from './commit.js';
 import { JobFolder } from './job-folder.js';
 import { jobStart, runRole, type SinceSpec } from './job.js';
 import { scan } from './scan.js';
 import type { SnapshotTarget } from './snapshot-target.js';
-import { checkWritableTarget } from './targets.js';
+import { checkPrivateTarget, checkWritableTarget } from './targets.js';
 import { nextWatermark } from './watermark.js';
 
 export type { SinceSpec } from './job.js';
@@ -106,8 +106,8 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
   const { source, provider } = job;
   const snapshotFile = job.snapshot && job.snapshot.kind !== 'postgres' ? job.snapshot.id : undefined;
   if (job.out && job.out.target !== '-') checkWritableTarget(job.out.target, 'output');
-  if (snapshotFile) checkWritableTarget(snapshotFile, 'snapshot');
-  if (job.changes) checkWritableTarget(job.changes, 'changes file');
+  if (snapshotFile) checkPrivateTarget(snapshotFile, 'snapshot');
+  if (job.changes) checkPrivateTarget(job.changes, 'changes file');
   const table = source.name.replace(/-/g, '_');
   const snapshot = job.snapshot ? { target: job.snapshot, table, updateField: provider.sync.updateField } : undefined;
   const lock = await acquireLock(deps.home.locksDir, source.name, {
@@ -116,7 +116,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     onWait: (m) => deps.events.onInfo?.(m),
   });
   const key = jobKey(job.params, job.snapshot?.id ?? null);
-  const workDir = path.join(deps.home.workDir, workName(source.name, key));
+  const workDir = path.join(deps.home.workDir, workName(source.name, job.params));
   let keepWork = false;
   try {
     await job.snapshot?.open({ table, ...(job.waitSeconds !== undefined ? { waitSeconds: job.waitSeconds } : {}), signal: deps.signal });
@@ -209,6 +209,8 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       await deps.pipeFile(tmp);
     }
     keepWork = false;
+    await fs.rm(workDir, { recursive: true, force: true });
+    await committed.saveState();
     const outputs = [job.out?.target, job.snapshot?.label, job.changes].filter((t): t is string => t !== undefined && t !== '-');
     return {
       mode,
@@ -223,8 +225,10 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       resumed: scanned.resumed,
       job: role.kind === 'job',
     };
-  } finally {
+  } catch (err) {
     if (!keepWork) await fs.rm(workDir, { recursive: true, force: true });
+    throw err;
+  } finally {
     await job.snapshot?.close();
     await lock.release();
   }
@@ -236,6 +240,12 @@ function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Pick<T, 
   return out;
 }
 
-function workName(source: string, key: string): string {
-  return `${source}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+/**
+ * The spool's folder: one per source and --param set, since only that decides what the pages
+ * hold (one run per source at a time: the lock), so a killed cursor pull resumes whichever job
+ * runs next with the same --since.
+ */
+function workName(source: string, params: Record<string, string>): string {
+  const key = paramsKey(params);
+  return key ? `${source}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}` : source;
 }

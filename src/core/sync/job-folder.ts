@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomic } from '../atomic-json.js';
+import { writeJsonAtomic } from '../fs/atomic-json.js';
 import { jobSchema, type JobState } from '../state.js';
 
 /**

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiClient } from '../api-client.js';
 import { InterruptedError } from '../errors.js';
-import type { Provider, SourceDef } from '../../providers/types.js';
+import type { Provider, SourceDef } from '../provider.js';
 import { checkpointFile, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { resumeSpool, SpoolWriter } from './spool-writer.js';
 

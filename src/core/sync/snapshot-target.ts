@@ -1,4 +1,4 @@
-import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from '../../sinks/types.js';
+import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './writers.js';
 import type { ChangeRecorder } from './changes.js';
 
 export type SnapshotKind = 'ndjson' | 'sqlite' | 'postgres';

@@ -1,4 +1,4 @@
-import type { Provider, Row } from '../types.js';
+import type { Provider, Row } from '../../core/provider.js';
 import { ecnuPages } from './pages.js';
 import { ecnuSources } from './sources.js';
 
@@ -23,8 +23,6 @@ function isActive(row: Row): boolean {
 export const ecnu: Provider = {
   id: 'ecnu',
   displayName: 'East China Normal University',
-  defaultBaseUrl: 'https://api.ecnu.edu.cn',
-  tokenPath: '/oauth2/token',
   sources: ecnuSources,
   sync: {
     updateField: 'updated_at',

@@ -1,9 +1,6 @@
-import type { Provider, Row } from '../types.js';
+import type { Provider, Row } from '../../core/provider.js';
 import { tongjiPages } from './pages.js';
 import { tongjiSources } from './sources.js';
-
-// The platform allows 50 requests/s per application and IP (API.md); stay a little under.
-const REQUESTS_PER_SECOND = 45;
 
 /**
  * statusCode "0" is valid, "1" invalid (API.md). postdoc_info documents no statusCode; there a
@@ -19,8 +16,6 @@ function isActive(row: Row): boolean {
 export const tongji: Provider = {
   id: 'tongji',
   displayName: 'Tongji University',
-  defaultBaseUrl: 'https://api.tongji.edu.cn',
-  tokenPath: '/v1/token',
   sources: tongjiSources,
   sync: {
     updateField: 'updateTime',
@@ -32,5 +27,5 @@ export const tongji: Provider = {
     maxPageSize: 1000,
     defaultPageSize: 1000,
   },
-  pages: (client, req) => tongjiPages(client, req, REQUESTS_PER_SECOND),
+  pages: tongjiPages,
 };

@@ -78,9 +78,6 @@ export interface SyncSpec {
 export interface Provider {
   id: ProviderId;
   displayName: string;
-  defaultBaseUrl: string;
-  /** Path of the client-credentials token endpoint under the base URL. */
-  tokenPath: string;
   sources: readonly SourceDef[];
   sync: SyncSpec;
   /** Pages of one pull, in order, validated; throws UpstreamError on a bad answer. */
