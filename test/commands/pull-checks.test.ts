@@ -46,11 +46,6 @@ const cases: Case[] = [
     message: /--out and --snapshot must be different files/,
   },
   { name: 'page size over the option maximum', args: () => ['pull', 'ecnu-users', '-o', at('o.ndjson'), '--page-size', '10001'], message: /--page-size/ },
-  {
-    name: "page size over the provider's maximum",
-    args: () => ['pull', 'tongji-students', '-o', at('o.ndjson'), '--page-size', '1001'],
-    message: /--page-size for tongji is at most 1000/,
-  },
   { name: 'an unknown source', args: () => ['pull', 'ecnu-nobody', '-o', at('o.ndjson')], message: /ecnu-nobody/ },
   { name: 'an unknown --format', args: () => ['pull', 'ecnu-users', '-o', at('o.txt'), '--format', 'txt'], message: /--format/ },
   { name: 'a bad --since', args: () => ['pull', 'ecnu-users', '-o', at('o.ndjson'), '--since', 'yesterday'], message: /since/ },
