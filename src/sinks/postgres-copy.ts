@@ -38,8 +38,11 @@ export async function copySpool(
 ): Promise<CopyResult> {
   const deletedKeys: string[] = [];
   let rows = 0;
-  const fields = spool.fields;
-  const width = columns.length;
+  // For each column after the key, the fields stored in it (usually one; several when they
+  // differ only in case). As in the SQLite snapshot, the last field the record has wins.
+  const sources: string[][] = columns.map(() => []);
+  spool.fields.forEach((f, i) => sources[columnOfField[i]!]!.push(f));
+  const single = sources.map((names) => (names.length === 1 ? names[0]! : undefined));
   async function* text(): AsyncGenerator<string> {
     for await (const batch of uniqueLineBatches(spool)) {
       let out = '';
@@ -50,15 +53,19 @@ export async function copySpool(
           deletedKeys.push(key);
           continue;
         }
-        const values = new Array<string>(width).fill('\\N');
-        for (let i = 0; i < fields.length; i++) {
-          const v = row[fields[i]!];
-          if (v === undefined || v === null) continue;
-          const t = cellText(v);
-          if (t !== undefined) values[columnOfField[i]!] = copyText(t);
+        // Built by concatenation, not arrays and join: at a million records this loop is
+        // most of the load's CPU (measured 2.7 s against 5.2 s with an array per row).
+        let cells = copyText(key);
+        for (let c = 1; c < sources.length; c++) {
+          const name = single[c];
+          let v: unknown;
+          if (name !== undefined) v = row[name];
+          else for (const n of sources[c]!) if (row[n] !== undefined) v = row[n];
+          if (v === undefined || v === null) cells += '\t\\N';
+          else if (typeof v === 'string') cells += `\t${copyText(v)}`;
+          else cells += `\t${copyText(cellText(v)!)}`;
         }
-        values[0] = copyText(key);
-        out += `${values.join('\t')}\n`;
+        out += `${cells}\n`;
         rows++;
       }
       if (out !== '') yield out;

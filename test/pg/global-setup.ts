@@ -4,7 +4,7 @@
  * otherwise a throwaway one is started here and stopped at the end. Never skipped.
  */
 import type { TestProject } from 'vitest/node';
-import { startPgServer } from './server.js';
+import { startPgServer } from '../../src/bench/throwaway-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

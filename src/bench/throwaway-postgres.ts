@@ -1,5 +1,5 @@
 /**
- * A throwaway PostgreSQL server for the tests: initdb into a temp folder, listen on 127.0.0.1
+ * A throwaway PostgreSQL server for the tests and the bench: initdb into a temp folder, listen on 127.0.0.1
  * (and a socket inside that folder) on a free port, password authentication (SCRAM) so that a
  * wrong password is really refused. PostgreSQL refuses to run as root, so under root the server
  * runs as an unprivileged existing user through setpriv (which execs: the pid we hold is the
@@ -89,7 +89,11 @@ function waitReady(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startPgServer(): Promise<PgServer> {
+/**
+ * `durable: false` (the tests) turns fsync off; the bench keeps PostgreSQL's defaults so that
+ * COMMIT costs what it costs on a real server.
+ */
+export async function startPgServer(opts: { durable?: boolean } = {}): Promise<PgServer> {
   const bin = findBinDir();
   const user = await unprivilegedUser();
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'idsync-pg-'));
@@ -115,8 +119,8 @@ export async function startPgServer(): Promise<PgServer> {
     port = await freePort();
     const [cmd, args] = asUser(user, path.join(bin, 'postgres'), [
       '-D', data, '-p', String(port), '-k', dir,
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off', '-c', 'max_connections=60', '-c', 'shared_buffers=64MB',
+      '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=60',
+      ...(opts.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ]);
     child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'] ?? '', LC_ALL: 'C' } });
     try {
