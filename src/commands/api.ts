@@ -4,8 +4,9 @@ import { resolveEndpoints } from '../core/endpoints.js';
 import { IdsyncError } from '../core/errors.js';
 import { openSession } from '../core/session.js';
 import { consentWarning, createMasker, maskedNote } from '../lookup/mask-id-number.js';
-import { getRawAnswer, paginate, resolveApiPath } from '../lookup/raw-api.js';
-import { providerIds, type ProviderId } from '../providers/types.js';
+import { getRawAnswer, resolveApiPath } from '../lookup/raw-api.js';
+import { providerIds, type ProviderId } from '../core/provider.js';
+import { directoryOf } from '../providers/index.js';
 import { collectParam, oneOf } from './option-parsers.js';
 
 interface ApiFlags {
@@ -44,11 +45,13 @@ async function api(ctx: CliContext, rawPath: string, flags: ApiFlags): Promise<v
     signal: ctx.signal,
     ...(flags.asUser ? { auth: 'user' as const } : {}),
   });
+  const people = directoryOf(flags.provider);
   try {
     if (flags.paginate) {
-      for await (const row of paginate(session.client, flags.provider, target, ctx.signal)) await con.data(`${JSON.stringify(masker.apply(row))}\n`);
+      const rows = people.paginate(session.client, target.path, target.query, ctx.signal);
+      for await (const row of rows) await con.data(`${JSON.stringify(masker.apply(row))}\n`);
     } else {
-      const answer = await getRawAnswer(session.client, flags.provider, target);
+      const answer = await getRawAnswer(session.client, people, target);
       if (answer.json !== undefined) {
         const body = masker.apply(answer.json);
         await con.data(`${con.stdout.isTTY ? JSON.stringify(body, null, 2) : JSON.stringify(body)}\n`);

@@ -11,9 +11,10 @@ import { AuthError, UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
 import { createDispatcher } from '../core/http.js';
 import { defaultRetryPolicy } from '../core/retry.js';
-import { providerIds, type ProviderId } from '../providers/types.js';
+import { providerIds, type ProviderId } from '../core/provider.js';
 import { openSession } from '../core/session.js';
 import { whoAmI } from '../lookup/signed-in-user.js';
+import { directoryOf } from '../providers/index.js';
 import { intInRange, oneOf } from './option-parsers.js';
 import { promptSecret, readSecretFromStdin } from './secret-prompt.js';
 
@@ -230,7 +231,7 @@ async function signInWithBrowser(ctx: CliContext, flags: UserLoginFlags, grant: 
 async function identify(ctx: CliContext, provider: ProviderId): Promise<string | undefined> {
   const session = openSession({ provider, env: ctx.env, log: (m) => ctx.console.debug(m), signal: ctx.signal, auth: 'user', retry: { attempts: 2 } });
   try {
-    return await whoAmI(session.client);
+    return await whoAmI(session.client, directoryOf(provider));
   } catch (err) {
     ctx.console.debug(`could not tell who signed in: ${(err as Error).message}`);
     return undefined;

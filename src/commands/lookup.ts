@@ -1,15 +1,17 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { ExitCode, IdsyncError, UsageError } from '../core/errors.js';
-import { openSession } from '../core/session.js';
+import type { LookupKind, PeopleDirectory } from '../core/people.js';
 import { readAllStdin, readIds } from '../lookup/id-input.js';
-import { findLookupKind, idSearchKind, lookupKinds, type LookupKind } from '../lookup/lookup-kinds.js';
+import { findLookupKind } from '../lookup/lookup-kinds.js';
 import { consentWarning, createMasker, maskedNote, maskIdNumber } from '../lookup/mask-id-number.js';
 import { createRecordWriter, defaultFormat, recordFormats, type RecordFormat } from '../lookup/record-output.js';
 import { runLookup } from '../lookup/run-lookup.js';
 import { requireSignedInUser } from '../lookup/signed-in-user.js';
-import { providerIds, type ProviderId } from '../providers/types.js';
+import { providerIds, type ProviderId } from '../core/provider.js';
+import { directories, directoryOf } from '../providers/index.js';
 import { intInRange, oneOf } from './option-parsers.js';
+import { openPeopleSession } from './people-session.js';
 
 interface LookupFlags {
   provider: ProviderId;
@@ -21,7 +23,7 @@ interface LookupFlags {
   reveal?: boolean;
 }
 
-const kindHelp = providerIds.map((p) => `${p}: ${lookupKinds[p].map((k) => k.name).join(', ')}`).join('; ');
+const kindHelp = providerIds.map((p) => `${p}: ${directories[p].kinds.map((k) => k.name).join(', ')}`).join('; ');
 
 export function registerLookup(program: Command, ctx: CliContext): void {
   program
@@ -40,8 +42,9 @@ export function registerLookup(program: Command, ctx: CliContext): void {
 
 async function lookup(ctx: CliContext, args: string[], flags: LookupFlags): Promise<void> {
   const { console: con } = ctx;
-  const kind = chooseKind(flags);
-  const bySecret = kind === idSearchKind;
+  const people = directoryOf(flags.provider);
+  const kind = chooseKind(people, flags);
+  const bySecret = kind === people.idSearch;
   const show = (value: string) => (bySecret && !flags.reveal ? maskIdNumber(value) : value);
   const what = bySecret ? 'ID-card number' : 'userId';
   const ids = await readIds(
@@ -51,28 +54,22 @@ async function lookup(ctx: CliContext, args: string[], flags: LookupFlags): Prom
   const me = ids.length === 0;
   if (me && !kind.allowsMe) {
     throw new UsageError(
-      kind.provider === 'ecnu'
+      people.kinds.some((k) => k.allowsMe)
         ? `give at least one ${what}: ${bySecret ? '--by-idcard' : `--kind ${kind.name}`} cannot answer for the signed-in person`
-        : `give at least one userId: tongji lookups cannot answer for a signed-in person`,
+        : `give at least one ${what}: ${people.provider} lookups cannot answer for a signed-in person`,
     );
   }
   const signedIn = me ? requireSignedInUser(kind.provider, ctx.env) : undefined;
   if (flags.reveal) con.warn(consentWarning);
 
-  const session = openSession({
-    provider: kind.provider,
-    env: ctx.env,
-    log: (m) => con.debug(m),
-    signal: ctx.signal,
-    connections: Math.max(4, flags.concurrency),
-    ...(me ? { auth: 'user' as const } : {}),
-  });
+  const session = openPeopleSession(ctx, kind.provider, { me, concurrency: flags.concurrency });
   const writer = createRecordWriter(flags.format ?? defaultFormat(con.stdout.isTTY), (text) => con.data(text));
   const masker = createMasker(Boolean(flags.reveal));
   let firstFailure: IdsyncError | undefined;
   try {
     const summary = await runLookup(
       session.client,
+      people,
       { kind, ids: me ? undefined : ids, concurrency: flags.concurrency, signal: ctx.signal },
       {
         onRecord: (row) => writer.add(masker.apply(row)),
@@ -95,9 +92,12 @@ async function lookup(ctx: CliContext, args: string[], flags: LookupFlags): Prom
   }
 }
 
-function chooseKind(flags: LookupFlags): LookupKind {
-  if (!flags.byIdcard) return findLookupKind(flags.provider, flags.kind);
-  if (flags.provider !== 'ecnu') throw new UsageError('--by-idcard is only available from ecnu (its idsearch interface)');
+function chooseKind(people: PeopleDirectory, flags: LookupFlags): LookupKind {
+  if (!flags.byIdcard) return findLookupKind(people, flags.kind);
+  if (!people.idSearch) {
+    const able = providerIds.filter((p) => directories[p].idSearch !== undefined);
+    throw new UsageError(`--by-idcard is only available from ${able.join(', ')} (its idsearch interface)`);
+  }
   if (flags.kind !== undefined) throw new UsageError('--by-idcard and --kind do not go together');
-  return idSearchKind;
+  return people.idSearch;
 }

@@ -3,13 +3,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { ExitCode, IdsyncError, UsageError } from '../core/errors.js';
-import { openSession } from '../core/session.js';
 import { idProblem, readAllStdin, readIds } from '../lookup/id-input.js';
 import { mapOrdered } from '../lookup/ordered-pool.js';
 import { savePhoto, type PhotoOutcome } from '../lookup/save-photo.js';
 import { requireSignedInUser } from '../lookup/signed-in-user.js';
-import { providerIds, type ProviderId } from '../providers/types.js';
+import { providerIds, type ProviderId } from '../core/provider.js';
+import { directories, directoryOf } from '../providers/index.js';
 import { intInRange, oneOf } from './option-parsers.js';
+import { openPeopleSession } from './people-session.js';
 
 interface PhotoFlags {
   provider: ProviderId;
@@ -34,32 +35,29 @@ export function registerPhoto(program: Command, ctx: CliContext): void {
 
 async function photo(ctx: CliContext, args: string[], flags: PhotoFlags): Promise<void> {
   const { console: con } = ctx;
-  if (flags.provider !== 'ecnu') throw new UsageError(`photos are only available from ecnu (${flags.provider} has no photo interface)`);
+  const photos = directoryOf(flags.provider).photo;
+  if (!photos) {
+    const able = providerIds.filter((p) => directories[p].photo !== undefined);
+    throw new UsageError(`photos are only available from ${able.join(', ')} (${flags.provider} has no photo interface)`);
+  }
   // Ids become file names: only plain ones (no '/', '\', '..', leading dot), refused before any request.
   const ids = await readIds(
     { args, ...(flags.idsFile !== undefined ? { idsFile: flags.idsFile } : {}), readStdin: () => readAllStdin() },
     { what: 'userId', plain: true },
   );
   const me = ids.length === 0;
-  const subject = me ? requireSignedInUser('ecnu', ctx.env).subject : undefined;
+  const subject = me ? requireSignedInUser(flags.provider, ctx.env).subject : undefined;
   const dir = await prepareDir(flags.outDir);
   const meFile = subject !== undefined && !idProblem(subject, true) ? subject : 'me';
 
-  const session = openSession({
-    provider: 'ecnu',
-    env: ctx.env,
-    log: (m) => con.debug(m),
-    signal: ctx.signal,
-    connections: Math.max(4, flags.concurrency),
-    ...(me ? { auth: 'user' as const } : {}),
-  });
+  const session = openPeopleSession(ctx, flags.provider, { me, concurrency: flags.concurrency });
   const outcomes: PhotoOutcome[] = [];
   try {
     const jobs: Array<{ userId: string | undefined; fileId: string }> = me
       ? [{ userId: undefined, fileId: meFile }]
       : ids.map((id) => ({ userId: id, fileId: id }));
     const results = mapOrdered(jobs, flags.concurrency, (job) =>
-      savePhoto(session.client, { dir, userId: job.userId, fileId: job.fileId, force: Boolean(flags.force) }),
+      savePhoto(session.client, photos, { dir, userId: job.userId, fileId: job.fileId, force: Boolean(flags.force) }),
     );
     for await (const outcome of results) {
       outcomes.push(outcome);
@@ -75,7 +73,8 @@ async function photo(ctx: CliContext, args: string[], flags: PhotoFlags): Promis
 async function prepareDir(raw: string): Promise<string> {
   const dir = path.resolve(raw);
   try {
-    await fs.mkdir(dir, { recursive: true });
+    // Photos are personal data: a folder created here is the owner's only; an existing one keeps its mode.
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     if (!(await fs.stat(dir)).isDirectory()) throw new Error('not a folder');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -7,10 +7,13 @@ import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
 import { openSession } from '../core/session.js';
 import { parseSince } from '../core/since.js';
-import { findSource } from '../core/source-registry.js';
+import { findSource } from '../providers/source-registry.js';
 import { runPull, type PullResult } from '../core/sync/engine.js';
 import { providerOf } from '../providers/index.js';
-import { outputFormats, type OutputFormat } from '../sinks/types.js';
+import { prepareOutput } from '../sinks/output.js';
+import { isStandardOutputName } from '../core/fs/target-check.js';
+import { snapshotKindOf, type SnapshotTarget } from '../core/sync/snapshot-target.js';
+import { outputFormats, type OutputFormat } from '../core/sync/writers.js';
 import { collectParam, intInRange, oneOf } from './option-parsers.js';
 import { startProgress } from './progress.js';
 
@@ -18,7 +21,9 @@ interface PullFlags {
   since?: string;
   out?: string;
   format?: OutputFormat;
+  csvRaw?: boolean;
   snapshot?: string;
+  changes?: string;
   param?: Record<string, string>;
   pageSize?: number;
   concurrency: number;
@@ -39,7 +44,9 @@ export function registerPull(program: Command, ctx: CliContext): void {
     .option('--since <when>', "last | 0 | unix seconds | 'YYYY-MM-DD[ HH:mm:ss]' (Asia/Shanghai); default 0, a full pull")
     .option('-o, --out <file>', "write the records this run fetched to FILE ('-' for stdout)")
     .addOption(new Option('--format <format>', 'ndjson, csv or xlsx (default: from the --out extension, else ndjson)').argParser(oneOf(outputFormats)))
-    .option('--snapshot <file>', 'keep the complete current set here (NDJSON, or SQLite for .sqlite/.db)')
+    .option('--csv-raw', "CSV cells exactly as sent: no leading ' before =, +, -, @ (for programs, not spreadsheets)")
+    .option('--snapshot <target>', 'keep the complete current set: FILE.ndjson|.jsonl, FILE.sqlite|.db, or a postgresql:// URL')
+    .option('--changes <file>', 'write what this run changed in the snapshot, one JSON event per line (needs --snapshot)')
     .option('--param <key=value>', 'a platform parameter, repeatable (ecnu-students: type=本科生)', collectParam)
     .option('--page-size <n>', 'rows per page (ECNU at most 10000)', intInRange(1, 10_000))
     .option('--concurrency <n>', 'pages fetched at once (page-numbered sources)', intInRange(1, 32), 4)
@@ -74,12 +81,19 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
   const since = parseSince(flags.since);
   const out = flags.out === undefined ? undefined : resolveOut(flags.out, flags.format);
   if (!out && flags.format) throw new UsageError('--format applies to --out; add -o FILE or -o -');
+  if (flags.csvRaw && out?.format !== 'csv') throw new UsageError('--csv-raw applies to CSV output; add -o FILE.csv or --format csv');
   if (out?.format === 'xlsx' && out.target === '-' && process.stdout.isTTY) {
     throw new UsageError('refusing to write an Excel workbook to a terminal; use -o FILE.xlsx or redirect stdout');
   }
-  const snapshot = flags.snapshot === undefined ? undefined : path.resolve(flags.snapshot);
-  if (snapshot && out && out.target === snapshot) throw new UsageError('--out and --snapshot must be different files');
-  if (!out && !snapshot) con.warn('no --out and no --snapshot: only the state will move (add -o FILE or --snapshot FILE)');
+  const snapshot = flags.snapshot === undefined ? undefined : await snapshotTarget(flags.snapshot);
+  if (snapshot && out && out.target === snapshot.id) throw new UsageError('--out and --snapshot must be different files');
+  const changes = flags.changes === undefined ? undefined : path.resolve(flags.changes);
+  if (changes && !snapshot) throw new UsageError('--changes needs --snapshot: the changes are those of the snapshot');
+  if (changes && (changes === out?.target || changes === snapshot?.id)) {
+    throw new UsageError('--changes must be a file of its own, not the --out or --snapshot file');
+  }
+  // With nowhere else to go, the records go to standard output (CLI.md).
+  const output = out ?? (snapshot ? undefined : { target: '-', format: 'ndjson' as const });
 
   const session = openSession({
     provider: provider.id,
@@ -101,8 +115,9 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
         source,
         params,
         since,
-        ...(out ? { out } : {}),
+        ...(output ? { out: output } : {}),
         ...(snapshot ? { snapshot } : {}),
+        ...(changes ? { changes } : {}),
         ...(flags.pageSize !== undefined ? { pageSize: flags.pageSize } : {}),
         concurrency: flags.concurrency,
         overlapSeconds: flags.overlap,
@@ -114,7 +129,10 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
         signal: ctx.signal,
         stdout: (text) => con.data(text),
         pipeFile: (file) => pipeline(fs.createReadStream(file), process.stdout, { end: false }),
+        prepareOutput: flags.csvRaw ? (spool, dest, format, opts) => prepareOutput(spool, dest, format, { ...opts, csvRaw: true }) : prepareOutput,
+        isActive: provider.sync.isActive,
         events: {
+          onFullPull: (m) => con.notice(m),
           onPage: ({ pages, records, total }) =>
             progress.update(`${source.name}: ${records}${total !== undefined ? `/${total}` : ''} records, ${pages} pages`),
           onWarning: (m) => con.warn(m),
@@ -129,8 +147,19 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
   }
 }
 
+/** A `--snapshot` target by its name (CLI.md): anything else is a usage error, caught before any request. */
+async function snapshotTarget(raw: string): Promise<SnapshotTarget> {
+  const kind = snapshotKindOf(raw);
+  if (kind === undefined) {
+    throw new UsageError(`--snapshot ${raw}: name an NDJSON file (.ndjson, .jsonl), an SQLite database (.sqlite, .db) or a postgresql:// URL`);
+  }
+  if (kind === 'postgres') throw new UsageError('--snapshot postgresql://…: PostgreSQL snapshots are not available in this version yet');
+  const { fileSnapshotTarget } = await import('../sinks/snapshot-files.js');
+  return fileSnapshotTarget(path.resolve(raw), kind);
+}
+
 function resolveOut(raw: string, format: OutputFormat | undefined): { target: string; format: OutputFormat } {
-  if (raw === '-') return { target: '-', format: format ?? 'ndjson' };
+  if (raw === '-' || isStandardOutputName(raw)) return { target: '-', format: format ?? 'ndjson' };
   const ext = path.extname(raw).toLowerCase();
   const inferred: OutputFormat = ext === '.csv' ? 'csv' : ext === '.xlsx' ? 'xlsx' : 'ndjson';
   return { target: path.resolve(raw), format: format ?? inferred };
@@ -148,6 +177,12 @@ function summarise(ctx: CliContext, sourceName: string, r: PullSummary): void {
   let line = parts.join(', ');
   if (r.outputs.length) line += ` → ${r.outputs.join(', ')}`;
   if (r.snapshot) line += ` (snapshot: ${r.snapshot.total} records)`;
+  if (r.changes) {
+    const c = r.changes;
+    line += `; changes: ${c.insert} inserted, ${c.update} updated, ${c.delete} deleted`;
+    if (c.delivered !== c.insert + c.update + c.delete) line += ` (${c.delivered} delivered, with an interrupted run's)`;
+  }
+  if (!r.job) line += ' (one-off: no state saved)';
   ctx.console.info(line);
 }
 

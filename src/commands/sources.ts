@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import { allSources } from '../core/source-registry.js';
+import { formatTable } from '../core/table.js';
+import { allSources } from '../providers/source-registry.js';
 
 export function registerSources(program: Command, ctx: CliContext): void {
   program
@@ -28,16 +29,4 @@ export function registerSources(program: Command, ctx: CliContext): void {
       const table = rows.map((r) => [r.name, r.provider, r.endpoint, r.key, r.paging, r.requiredParams.map((p) => `--param ${p}=…`).join(' ')]);
       await ctx.console.data(formatTable(header, table));
     });
-}
-
-/** Plain aligned columns; width counts CJK characters as two cells. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const width = (s: string) => [...s].reduce((n, ch) => n + (/[\u1100-\uffff]/.test(ch) ? 2 : 1), 0);
-  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - width(c))))
-      .join('  ')
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }

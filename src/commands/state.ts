@@ -1,50 +1,65 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import { allSources } from '../core/source-registry.js';
-import { StateStore } from '../core/state.js';
+import { allSources } from '../providers/source-registry.js';
+import { jobKey, StateStore } from '../core/state.js';
+import { JobFolder } from '../core/sync/job-folder.js';
+import { snapshotKindOf } from '../core/sync/snapshot-target.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
-import { formatTable } from './sources.js';
+import { collectParam } from './option-parsers.js';
+import { formatTable } from '../core/table.js';
+
+/** How `state` names a snapshot given on its command line: as `pull` stored it. */
+function snapshotId(raw: string): string {
+  return snapshotKindOf(raw) === 'postgres' ? raw : path.resolve(raw);
+}
 
 export function registerState(program: Command, ctx: CliContext): void {
-  const state = program.command('state').description('show or reset the saved sync state');
+  const state = program.command('state').description('show or reset the saved state of each job');
 
   state
     .command('show')
-    .description('watermarks and last runs of every source')
+    .description('every job (source, params, snapshot): its watermark and last run')
     .option('--json', 'machine-readable output')
     .action(async (flags: { json?: boolean }) => {
       const home = homePaths(resolveHome(ctx.env));
       const files = await new StateStore(home.stateDir).list();
-      const rows = files.flatMap((f) =>
-        Object.values(f.entries).map((e) => ({
-          source: f.source,
-          params: e.params,
-          watermark: e.watermark,
-          watermarkShanghai: e.watermark === null ? null : formatShanghai(e.watermark),
-          snapshot: e.snapshot,
-          lastRun: e.lastRun,
+      const rows = files.flatMap(({ source, file }) =>
+        Object.values(file?.jobs ?? {}).map((j) => ({
+          source,
+          params: j.params,
+          snapshot: j.snapshot,
+          watermark: j.watermark,
+          watermarkShanghai: j.watermark === null ? null : formatShanghai(j.watermark),
+          changesFed: j.changesFed,
+          lastRunId: j.lastRunId,
+          lastRun: j.lastRun,
         })),
       );
+      const broken = files.filter((f) => f.error !== undefined);
+      for (const b of broken) ctx.console.warn(`${b.source}: ${b.error}`);
       if (flags.json) {
         await ctx.console.data(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
       if (!rows.length) {
-        ctx.console.info(`no saved state in ${home.stateDir}`);
+        if (!broken.length) ctx.console.info(`no saved state in ${home.stateDir}`);
         return;
       }
       await ctx.console.data(
         formatTable(
-          ['SOURCE', 'PARAMS', 'NEXT --since last', 'LAST RUN', 'RECORDS', 'SNAPSHOT'],
+          ['SOURCE', 'PARAMS', 'SNAPSHOT', 'NEXT --since last', 'LAST RUN', 'RECORDS', 'CHANGES'],
           rows.map((r) => [
             r.source,
             Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+            r.snapshot ?? '-',
             r.watermarkShanghai ? `after ${r.watermarkShanghai} (${r.watermark})` : 'full pull',
             `${r.lastRun.mode} ${r.lastRun.finishedAt}`,
             String(r.lastRun.records),
-            r.snapshot ?? '-',
+            r.changesFed ? 'fed' : '-',
           ]),
         ),
       );
@@ -52,14 +67,29 @@ export function registerState(program: Command, ctx: CliContext): void {
 
   state
     .command('reset')
-    .description('forget the state of a source: its next --since last run is a full pull')
+    .description("forget a source's jobs (or one job): their next --since last run is a full pull")
     .argument('<source>', 'source name')
-    .action(async (source: string) => {
+    .option('--snapshot <target>', 'only the job of this snapshot (as given to pull --snapshot)')
+    .option('--no-snapshot', 'only the job without a snapshot')
+    .option('--param <key=value>', 'with --snapshot/--no-snapshot: the job of this --param set', collectParam)
+    .action(async (source: string, flags: { snapshot?: string | false; param?: Record<string, string> }) => {
       const home = homePaths(resolveHome(ctx.env));
       if (!allSources(home.sourcesFile).some((s) => s.name === source)) {
         throw new UsageError(`unknown source '${source}'`);
       }
-      const removed = await new StateStore(home.stateDir).reset(source);
-      ctx.console.info(removed ? `${source}: state reset; the next --since last run is a full pull` : `${source}: no saved state`);
+      const store = new StateStore(home.stateDir);
+      if (flags.snapshot === undefined) {
+        if (flags.param) throw new UsageError('--param goes with --snapshot FILE or --no-snapshot: it names one job');
+        const removed = await store.reset(source);
+        // Every job folder of the source: their journals and undelivered events mean nothing now.
+        const names = await fs.readdir(home.jobsDir).catch(() => [] as string[]);
+        for (const n of names) if (n.startsWith(`${source}-`)) await fs.rm(path.join(home.jobsDir, n), { recursive: true, force: true });
+        ctx.console.info(removed ? `${source}: every job's state reset; the next --since last run is a full pull` : `${source}: no saved state`);
+        return;
+      }
+      const key = jobKey(flags.param ?? {}, flags.snapshot === false ? null : snapshotId(flags.snapshot));
+      const removed = await store.reset(source, key);
+      await JobFolder.of(home.jobsDir, source, key).remove();
+      ctx.console.info(removed ? `${source}: job state reset (${key}); its next --since last run is a full pull` : `${source}: no such job (${key})`);
     });
 }

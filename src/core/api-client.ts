@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { AuthError, NetworkError, UpstreamError } from './errors.js';
 import { describeNetworkError, httpRequest, isTransientNetworkError, serverTimeOf, type HttpResponse } from './http.js';
-import { joinUrl } from './endpoints.js';
+import { joinUrl } from './http.js';
 import { backoffDelay, parseRetryAfter, wait, type RetryPolicy } from './retry.js';
 
 /** Where bearer tokens come from: client credentials, or a signed-in person. */

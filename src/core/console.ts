@@ -52,6 +52,11 @@ export class Console {
     if (!this.quiet) this.stderr.write(`${message}\n`);
   }
 
+  /** Something the user must hear even with --quiet (a --since last run doing a full pull). */
+  notice(message: string): void {
+    this.stderr.write(`idsync: ${message}\n`);
+  }
+
   warn(message: string): void {
     this.stderr.write(`idsync: warning: ${message}\n`);
   }

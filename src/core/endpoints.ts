@@ -1,12 +1,14 @@
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
-import type { ProviderId } from '../providers/types.js';
+import { joinUrl } from './http.js';
+import type { ProviderId } from './provider.js';
 
 export interface Endpoints {
   baseUrl: URL;
   tokenUrl: URL;
 }
 
+// The one home of the platforms' default addresses (API.md); the providers do not repeat them.
 const defaults: Record<ProviderId, { base: string; tokenPath: string }> = {
   ecnu: { base: 'https://api.ecnu.edu.cn', tokenPath: '/oauth2/token' },
   tongji: { base: 'https://api.tongji.edu.cn', tokenPath: '/v1/token' },
@@ -50,13 +52,4 @@ export function resolveEndpoints(provider: ProviderId, env: NodeJS.ProcessEnv): 
     ? parseServiceUrl(rawToken, `${prefix}TOKEN_URL`)
     : joinUrl(baseUrl, defaults[provider].tokenPath);
   return { baseUrl, tokenUrl };
-}
-
-/** Appends a path to a base that may itself carry a path prefix (a gateway mounted under /x). */
-export function joinUrl(base: URL, path: string, query?: Record<string, string>): URL {
-  const url = new URL(base.href);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
-  url.search = '';
-  if (query) for (const [k, v] of Object.entries(query)) url.searchParams.append(k, v);
-  return url;
 }

@@ -68,10 +68,13 @@ export class LockedError extends IdsyncError {
   }
 }
 
-/** The run was stopped by SIGINT or SIGTERM. */
+/**
+ * Stops a run on SIGINT or SIGTERM. What the user reads comes from cli.ts's report(), which
+ * knows the signal even when another error (an aborted request) is what reached it.
+ */
 export class InterruptedError extends IdsyncError {
   constructor(signal: string) {
-    super(`interrupted by ${signal}; previous outputs and state left as they were`, ExitCode.interrupted);
+    super(`interrupted by ${signal}`, ExitCode.interrupted);
   }
 }
 

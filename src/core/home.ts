@@ -25,6 +25,8 @@ export interface HomePaths {
   locksDir: string;
   /** Spool files of runs in progress (resumable cursors live here too). */
   workDir: string;
+  /** Per job: the commit journal and the change events not yet delivered. */
+  jobsDir: string;
 }
 
 export function homePaths(root: string): HomePaths {
@@ -36,5 +38,6 @@ export function homePaths(root: string): HomePaths {
     stateDir: path.join(root, 'state'),
     locksDir: path.join(root, 'locks'),
     workDir: path.join(root, 'work'),
+    jobsDir: path.join(root, 'jobs'),
   };
 }

@@ -84,3 +84,12 @@ export function serverTimeOf(headers: Record<string, string | undefined>): numbe
   const ms = Date.parse(date);
   return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }
+
+/** Appends a path to a base that may itself carry a path prefix (a gateway mounted under /x). */
+export function joinUrl(base: URL, path: string, query?: Record<string, string>): URL {
+  const url = new URL(base.href);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+  url.search = '';
+  if (query) for (const [k, v] of Object.entries(query)) url.searchParams.append(k, v);
+  return url;
+}

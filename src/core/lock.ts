@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive, tempPathFor } from './fs/durable-files.js';
 import { LockedError } from './errors.js';
 import { wait } from './retry.js';
 
@@ -12,15 +13,6 @@ interface LockInfo {
 
 export interface Lock {
   release(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -51,7 +43,7 @@ export async function acquireLock(
     }
     const holder = await readLock(file);
     if (holder === 'gone') continue;
-    if (holder === 'stale' || (holder !== 'unreadable' && holder.host === me.host && !alive(holder.pid))) {
+    if (holder === 'stale' || (holder !== 'unreadable' && holder.host === me.host && !isAlive(holder.pid))) {
       // Stale: its process is gone. Rename first so two runs cannot both remove and retake it.
       const grave = `${file}.stale.${process.pid}`;
       await fs.rename(file, grave).catch(() => undefined);
@@ -78,7 +70,7 @@ export async function acquireLock(
  * appears complete or not at all, and link() refuses an existing name just as O_EXCL does.
  */
 async function createWhole(file: string, content: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tempPathFor(file);
   await fs.writeFile(tmp, content, { mode: 0o600 });
   try {
     await fs.link(tmp, file);

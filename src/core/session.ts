@@ -8,7 +8,7 @@ import { resolveEndpoints } from './endpoints.js';
 import { homePaths, resolveHome, type HomePaths } from './home.js';
 import { createDispatcher } from './http.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
-import type { ProviderId } from '../providers/types.js';
+import type { ProviderId } from './provider.js';
 
 export interface Session {
   home: HomePaths;

@@ -1,12 +1,7 @@
-import type { ApiClient, JsonAnswer } from '../core/api-client.js';
+import type { ApiClient } from '../core/api-client.js';
 import { UsageError } from '../core/errors.js';
-import { joinUrl } from '../core/endpoints.js';
-import type { HttpResponse } from '../core/http.js';
-import { checkEnvelope } from '../providers/ecnu/envelope.js';
-import { fetchSyncPage } from '../providers/ecnu/pages.js';
-import { checkTongji } from '../providers/tongji/envelope.js';
-import { tongjiPages } from '../providers/tongji/pages.js';
-import type { ProviderId, Row } from '../providers/types.js';
+import { joinUrl, type HttpResponse } from '../core/http.js';
+import type { PeopleDirectory } from '../core/people.js';
 
 /** `idsync api`: one authenticated GET of any platform path, like `gh api`. */
 
@@ -43,11 +38,14 @@ export interface RawAnswer {
 }
 
 /** One GET; a platform error in the envelope (ECNU errCode, Tongji code) becomes an UpstreamError. */
-export async function getRawAnswer(client: ApiClient, provider: ProviderId, target: ApiTarget): Promise<RawAnswer> {
+export async function getRawAnswer(client: ApiClient, people: PeopleDirectory, target: ApiTarget): Promise<RawAnswer> {
   let json: unknown;
   const res = await client.getRaw(target.path, target.query, (r: HttpResponse) => {
     json = parseJson(r);
-    if (json !== undefined) checkAnswer(provider, { body: json, serverTime: undefined, headers: r.headers }, target.path);
+    // Only an object can carry the envelope; other JSON passes through as it came.
+    if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
+      people.checkAnswer({ body: json, serverTime: undefined, headers: r.headers }, target.path);
+    }
   });
   return { ...(json !== undefined ? { json } : {}), contentType: res.headers['content-type'] ?? '', body: res.body };
 }
@@ -59,42 +57,4 @@ function parseJson(res: HttpResponse): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Only answers that carry the envelope are judged; other JSON passes through as it came. */
-function checkAnswer(provider: ProviderId, answer: JsonAnswer, path: string): void {
-  const body = answer.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
-  if (provider === 'ecnu' && 'errCode' in body) checkEnvelope(answer, path);
-  if (provider === 'tongji' && 'code' in body) checkTongji(answer, path);
-}
-
-/**
- * --paginate: every record of every page. ECNU numbers its pages (pageNum from 1, pageSize,
- * totalNum, data.rows: seeds/000); Tongji hands back sinceUserId with data.userInfos (seeds/002).
- * A pageNum or sinceUserId given by the user is where paging starts.
- */
-export async function* paginate(client: ApiClient, provider: ProviderId, target: ApiTarget, signal?: AbortSignal): AsyncGenerator<Row> {
-  const { path } = target;
-  if (provider === 'ecnu') {
-    const query: Record<string, string> = { ...target.query, pageSize: target.query['pageSize'] ?? '1000' };
-    const first = Number(query['pageNum'] ?? '1');
-    if (!Number.isInteger(first) || first < 1) throw new UsageError(`pageNum must be a whole number from 1, not '${query['pageNum']}'`);
-    delete query['pageNum'];
-    for (let pageNum = first; ; pageNum += 1) {
-      const page = await fetchSyncPage(client, path, query, pageNum);
-      yield* page.rows;
-      const size = page.pageSize ?? Number(query['pageSize']);
-      if (page.rows.length === 0 || pageNum * size >= page.total) return;
-    }
-  }
-  const { sinceUserId, ...params } = target.query;
-  const source = { name: 'api', provider, path, keyFields: ['userId'], paging: 'cursor', requiredParams: [], description: path } as const;
-  // 45 requests/s: under Tongji's 50 per application and IP (API.md).
-  const pages = tongjiPages(
-    client,
-    { source, params, since: undefined, pageSize: undefined, concurrency: 1, ...(sinceUserId ? { resumeCursor: sinceUserId } : {}), ...(signal ? { signal } : {}) },
-    45,
-  );
-  for await (const page of pages) yield* page.rows;
 }

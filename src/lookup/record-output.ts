@@ -1,6 +1,6 @@
-import { formatTable } from '../commands/sources.js';
+import { formatTable } from '../core/table.js';
 import { cellText } from '../sinks/cell-text.js';
-import type { Row } from '../providers/types.js';
+import type { Row } from '../core/provider.js';
 
 export const recordFormats = ['ndjson', 'json', 'table'] as const;
 export type RecordFormat = (typeof recordFormats)[number];

@@ -1,10 +1,8 @@
-import type { ApiClient, JsonAnswer } from '../core/api-client.js';
+import type { ApiClient } from '../core/api-client.js';
 import { UpstreamError } from '../core/errors.js';
+import type { LookupKind, PeopleDirectory } from '../core/people.js';
+import type { Row } from '../core/provider.js';
 import { RateLimiter } from '../core/rate-limit.js';
-import { checkEnvelope } from '../providers/ecnu/envelope.js';
-import { checkTongji, pageDataSchema } from '../providers/tongji/envelope.js';
-import type { Row } from '../providers/types.js';
-import type { LookupKind } from './lookup-kinds.js';
 import { chunk, mapOrdered } from './ordered-pool.js';
 
 export interface LookupRequest {
@@ -30,9 +28,6 @@ export interface LookupSummary {
   failed: number;
 }
 
-// The platform allows 50 requests/s per application and IP (API.md); stay a little under.
-const TONGJI_PER_SECOND = 45;
-
 interface UnitResult {
   ids: readonly string[] | undefined;
   rows: Row[];
@@ -45,15 +40,18 @@ interface UnitResult {
  * code answer) is reported for its ids and the rest go on; anything else (auth, network after
  * every retry) stops the run.
  */
-export async function runLookup(client: ApiClient, req: LookupRequest, events: LookupEvents): Promise<LookupSummary> {
+export async function runLookup(client: ApiClient, people: PeopleDirectory, req: LookupRequest, events: LookupEvents): Promise<LookupSummary> {
   const { kind } = req;
-  const limiter = kind.provider === 'tongji' ? new RateLimiter(TONGJI_PER_SECOND) : undefined;
+  const limiter = people.requestsPerSecond !== undefined ? new RateLimiter(people.requestsPerSecond) : undefined;
+  const pace = async () => limiter?.take(req.signal);
   const units: Array<readonly string[] | undefined> = req.ids === undefined ? [undefined] : chunk(req.ids, kind.batchSize);
   const summary: LookupSummary = { records: 0, notFound: 0, failed: 0 };
   const run = async (ids: readonly string[] | undefined): Promise<UnitResult> => {
     try {
-      await limiter?.take(req.signal);
-      return kind.provider === 'ecnu' ? await ecnuUnit(client, kind, ids) : await tongjiUnit(client, kind, ids ?? [], limiter, req.signal, events);
+      await pace();
+      const answer = await people.lookUp(client, { kind, ids, pace });
+      if (answer.warning !== undefined) events.onWarning(answer.warning);
+      return { ids, rows: answer.rows, missing: answer.missing };
     } catch (err) {
       // Retried already if transient; an HTTP-level error (403, 404) would repeat for every id.
       if (err instanceof UpstreamError && !err.transient && err.status === undefined) return { ids, rows: [], missing: [], failure: err };
@@ -80,74 +78,4 @@ export async function runLookup(client: ApiClient, req: LookupRequest, events: L
     }
   }
   return summary;
-}
-
-/** One ECNU lookup: `data` is an array, empty for an unknown person (seeds/001). */
-async function ecnuUnit(client: ApiClient, kind: LookupKind, ids: readonly string[] | undefined): Promise<UnitResult> {
-  const id = ids?.[0];
-  const query: Record<string, string> = { ...kind.fixedParams, ...(id !== undefined ? { [kind.idParam]: id } : {}) };
-  let rows: Row[] = [];
-  await client.getJson(kind.path, query, (answer: JsonAnswer) => {
-    const env = checkEnvelope(answer, kind.path);
-    rows = rowsOf(env.data, kind.path, 'ecnu');
-  });
-  return { ids, rows, missing: id !== undefined && rows.length === 0 ? [id] : [] };
-}
-
-/**
- * Tongji: the sync endpoint filtered by userId (comma-separated for postdoc_info). A batch fits
- * one page (500 ids, 1000 rows a page), but should the platform page anyway, the cursor is
- * followed while asked ids are still missing. Rows are matched to the ids asked: were the filter
- * ignored, the endpoint would answer with everybody. (ECNU rows are not matched: multisearch and
- * idsearch rightly answer with other userIds, the same person's other identities.)
- */
-async function tongjiUnit(
-  client: ApiClient,
-  kind: LookupKind,
-  ids: readonly string[],
-  limiter: RateLimiter | undefined,
-  signal: AbortSignal | undefined,
-  events: LookupEvents,
-): Promise<UnitResult> {
-  const byId = new Map<string, Row[]>(ids.map((id) => [id, []]));
-  let foreign = 0;
-  let cursor: string | undefined;
-  for (let page = 1; ; page += 1) {
-    if (page > 1) await limiter?.take(signal);
-    const query: Record<string, string> = { ...kind.fixedParams, [kind.idParam]: ids.join(','), ...(cursor ? { sinceUserId: cursor } : {}) };
-    let data: { userInfos?: unknown[] | null | undefined; sinceUserId?: string | number | null | undefined } = {};
-    await client.getJson(kind.path, query, (answer: JsonAnswer) => {
-      const env = checkTongji(answer, kind.path);
-      const parsed = pageDataSchema.safeParse(env.data ?? {});
-      if (!parsed.success) throw new UpstreamError(`tongji sent a malformed answer for ${kind.path}`, { transient: true });
-      data = parsed.data;
-    });
-    const rows = rowsOf(data.userInfos ?? [], kind.path, 'tongji');
-    for (const row of rows) {
-      const list = byId.get(String(row['userId']));
-      if (list) list.push(row);
-      else foreign += 1;
-    }
-    const next = data.sinceUserId === null || data.sinceUserId === undefined ? '' : String(data.sinceUserId).trim();
-    const stillMissing = [...byId.values()].some((list) => list.length === 0);
-    if (rows.length === 0 || !next || next === cursor || !stillMissing) break;
-    cursor = next;
-  }
-  if (foreign > 0) events.onWarning(`tongji answered ${foreign} row(s) for people not asked for (${kind.path}); left out`);
-  return {
-    ids,
-    rows: ids.flatMap((id) => byId.get(id) ?? []),
-    missing: ids.filter((id) => (byId.get(id) ?? []).length === 0),
-  };
-}
-
-function rowsOf(data: unknown, path: string, provider: string): Row[] {
-  if (data === null || data === undefined) return [];
-  const list = Array.isArray(data) ? data : [data];
-  for (const row of list) {
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-      throw new UpstreamError(`${provider} sent a record that is not an object for ${path}`);
-    }
-  }
-  return list as Row[];
 }

@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiClient } from '../core/api-client.js';
-import { fsyncDir } from '../core/atomic-json.js';
+import { modeForReplacing, privateFileMode, syncFolder, tempPathFor } from '../core/fs/durable-files.js';
 import { UpstreamError } from '../core/errors.js';
 import type { HttpResponse } from '../core/http.js';
-import { checkEnvelope } from '../providers/ecnu/envelope.js';
+import type { PhotoSource } from '../core/people.js';
 
 export type PhotoOutcome =
   | { id: string; status: 'saved'; file: string; bytes: number }
@@ -21,25 +20,21 @@ export interface PhotoRequest {
   force: boolean;
 }
 
-const PHOTO_PATH = '/api/v1/user/photo';
 const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
 
 /**
- * Fetches one photo and saves it as DIR/<id>.jpg. ECNU answers an unknown id with HTTP 200 and
- * an errCode JSON body, so only an answer that says image/jpeg *and* starts like a JPEG is saved.
+ * Fetches one photo and saves it as DIR/<id>.jpg. A platform may answer an unknown id with HTTP
+ * 200 and an error in JSON (ECNU does), so only an answer that says image/jpeg *and* starts like
+ * a JPEG is saved.
  */
-export async function savePhoto(client: ApiClient, req: PhotoRequest): Promise<PhotoOutcome> {
+export async function savePhoto(client: ApiClient, photos: PhotoSource, req: PhotoRequest): Promise<PhotoOutcome> {
   const id = req.userId ?? req.fileId;
   const file = path.join(req.dir, `${req.fileId}.jpg`);
   // Checked before the request, so re-running a batch costs nothing for photos already there.
   if (!req.force && (await exists(file))) return { id, status: 'skipped', file };
   let res: HttpResponse;
   try {
-    res = await client.getRaw(PHOTO_PATH, req.userId !== undefined ? { userId: req.userId } : {}, (r) => {
-      // A transient errCode (1108110525) is worth a retry, like any other ECNU answer.
-      const answer = jsonOf(r);
-      if (answer !== undefined) transientOnly(() => checkEnvelope({ body: answer, serverTime: undefined, headers: r.headers }, PHOTO_PATH));
-    });
+    res = await photos.fetch(client, req.userId);
   } catch (err) {
     // An errCode or a 404 concerns this id; a 403 or an auth failure concerns them all.
     if (err instanceof UpstreamError && !err.transient && (err.status === undefined || err.status === 404)) {
@@ -47,7 +42,7 @@ export async function savePhoto(client: ApiClient, req: PhotoRequest): Promise<P
     }
     throw err;
   }
-  const problem = notAJpeg(res);
+  const problem = photos.refusal(res) ?? notAJpeg(res);
   if (problem) return { id, status: 'failed', reason: problem };
   const written = await writeAtomic(req.dir, file, res.body, req.force);
   return written ? { id, status: 'saved', file, bytes: res.body.length } : { id, status: 'skipped', file };
@@ -55,37 +50,11 @@ export async function savePhoto(client: ApiClient, req: PhotoRequest): Promise<P
 
 function notAJpeg(res: HttpResponse): string | undefined {
   const type = (res.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const answer = jsonOf(res);
-  if (answer !== undefined) {
-    const env = answer as { errCode?: unknown; errMsg?: unknown; requestId?: unknown };
-    if (env.errCode !== undefined && String(env.errCode) !== '0') {
-      return `no photo: ecnu errCode ${String(env.errCode)}, errMsg '${String(env.errMsg ?? '')}', requestId ${String(env.requestId ?? 'none')}`;
-    }
-    return 'no photo: ecnu answered JSON instead of a JPEG';
-  }
   if (type !== 'image/jpeg' && type !== 'image/jpg') return `no photo: the answer is ${type || 'untyped'}, not image/jpeg`;
   if (res.body.length < JPEG_MAGIC.length || !res.body.subarray(0, 3).equals(JPEG_MAGIC)) {
     return 'no photo: the answer says image/jpeg but is not a JPEG (no FF D8 FF at the start)';
   }
   return undefined;
-}
-
-function jsonOf(res: HttpResponse): unknown {
-  const type = res.headers['content-type'] ?? '';
-  if (!/json/i.test(type) && res.body[0] !== 0x7b) return undefined;
-  try {
-    return JSON.parse(res.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function transientOnly(check: () => void): void {
-  try {
-    check();
-  } catch (err) {
-    if (err instanceof UpstreamError && err.transient) throw err;
-  }
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -105,10 +74,13 @@ async function exists(file: string): Promise<boolean> {
  * Returns false when the target appeared in the meantime (no --force).
  */
 export async function writeAtomic(dir: string, file: string, data: Buffer, force: boolean): Promise<boolean> {
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx', 0o644);
+  const tmp = tempPathFor(file);
+  // A photo is personal data: 0600 (CLI.md), or the mode of the photo --force replaces.
+  const mode = force ? await modeForReplacing(file) : privateFileMode;
+  const handle = await fs.open(tmp, 'wx', privateFileMode);
   try {
     try {
+      await handle.chmod(mode);
       await handle.writeFile(data);
       await handle.sync();
     } finally {
@@ -131,6 +103,6 @@ export async function writeAtomic(dir: string, file: string, data: Buffer, force
   } finally {
     await fs.rm(tmp, { force: true });
   }
-  await fsyncDir(dir);
+  await syncFolder(dir);
   return true;
 }

@@ -5,19 +5,23 @@ import { loginHint, storedUserToken } from '../core/auth/user-token.js';
 import { UsageError } from '../core/errors.js';
 import { resolveEndpoints } from '../core/endpoints.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import type { ProviderId } from '../providers/types.js';
+import type { PeopleDirectory } from '../core/people.js';
+import type { ProviderId } from '../core/provider.js';
 import { findLookupKind } from './lookup-kinds.js';
 import { runLookup } from './run-lookup.js';
 
 /**
- * Who a user token belongs to, asked of ECNU's /api/v1/user/info without userId ("me",
- * seeds/001). undefined when the platform does not say (info answers only for people in school).
+ * Who a user token belongs to, asked of the platform's own-record lookup without an id (ECNU's
+ * /api/v1/user/info, "me", seeds/001). undefined when the platform does not say (info answers
+ * only for people in school) or has no such lookup.
  */
-export async function whoAmI(client: ApiClient): Promise<string | undefined> {
+export async function whoAmI(client: ApiClient, people: PeopleDirectory): Promise<string | undefined> {
+  if (people.selfKind === undefined) return undefined;
   let userId: string | undefined;
   await runLookup(
     client,
-    { kind: findLookupKind('ecnu', 'info'), ids: undefined, concurrency: 1 },
+    people,
+    { kind: findLookupKind(people, people.selfKind), ids: undefined, concurrency: 1 },
     {
       onRecord: (row) => {
         if (userId === undefined && (typeof row['userId'] === 'string' || typeof row['userId'] === 'number')) userId = String(row['userId']);

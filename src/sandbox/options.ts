@@ -14,6 +14,7 @@ export interface ResolvedOptions {
   tongjiPageSize: number;
   tongjiTrailingCursor: boolean;
   tongjiUpdatePrecision: 'day' | 'second';
+  tongjiPostdocTimes: boolean;
   tongjiRateLimit: number;
   ecnuStaffKeyField: 'userId' | 'userid';
   faults: FaultOptions;
@@ -53,6 +54,7 @@ export function resolveOptions(o: SandboxOptions = {}): ResolvedOptions {
     tongjiPageSize: int('tongjiPageSize', o.tongjiPageSize, 1000, 1),
     tongjiTrailingCursor: o.tongjiTrailingCursor ?? true,
     tongjiUpdatePrecision: oneOf('tongjiUpdatePrecision', o.tongjiUpdatePrecision, ['day', 'second']),
+    tongjiPostdocTimes: o.tongjiPostdocTimes ?? true,
     tongjiRateLimit: int('tongjiRateLimit', o.tongjiRateLimit, 50, 1),
     ecnuStaffKeyField: oneOf('ecnuStaffKeyField', o.ecnuStaffKeyField, ['userId', 'userid']),
     faults: validateFaults(o.faults ?? {}),

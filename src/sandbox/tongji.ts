@@ -1,6 +1,6 @@
 import type { DatasetStore } from './datasets.js';
 import { basicCredentials, bearerToken, empty, formBody, json, methodNotAllowed, notFound, queryOrHeader, type Reply, type SandboxRequest } from './http-util.js';
-import type { Entry } from './rows.js';
+import type { Entry, Row } from './rows.js';
 import { matchesTongji, parseTongjiQuery, type TongjiDataset, type TongjiQuery } from './tongji-query.js';
 import type { TokenStore } from './tokens.js';
 import { SANDBOX_CREDENTIALS } from './types.js';
@@ -16,6 +16,14 @@ export interface TongjiOptions {
   /** true: the final page still hands back its last userId; the client learns the end from an empty page. */
   trailingCursor: boolean;
   rateLimit: number;
+  /** false: postdoc rows without createTime and updateTime, as seeds/004 shows them. */
+  postdocTimes: boolean;
+}
+
+/** A postdoc row as seeds/004 shows it: the sandbox keeps the times, for sinceUpdateTime. */
+function untimed(row: Row): Row {
+  const { createTime: _created, updateTime: _updated, ...rest } = row;
+  return rest;
 }
 
 /** Tongji's data center: client-credentials tokens and cursor-paged sync (seeds/002–004). */
@@ -80,7 +88,8 @@ export class Tongji {
     for (; i < candidates.length && !more; i++) more = matchesTongji(candidates[i] as Entry, q);
     const last = out[out.length - 1];
     const cursor = last && (more || this.opts.trailingCursor) ? last.key : '';
-    return { count: out.length, sinceUserId: cursor, userInfos: out.map((e) => e.row) };
+    const served = dataset === 'tongji-postdocs' && !this.opts.postdocTimes ? untimed : (row: Row) => row;
+    return { count: out.length, sinceUserId: cursor, userInfos: out.map((e) => served(e.row)) };
   }
 
   /** A sliding one-second window per client (API.md: 429 above 50 requests/s). */

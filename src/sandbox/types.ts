@@ -3,18 +3,6 @@
  * so changes here are interface changes.
  */
 
-export type DatasetId =
-  | 'ecnu-users'
-  | 'ecnu-staff'
-  | 'ecnu-postdocs'
-  | 'ecnu-students:本科生'
-  | 'ecnu-students:研究生'
-  | 'ecnu-undergrads'
-  | 'ecnu-customized'
-  | 'tongji-students'
-  | 'tongji-staff'
-  | 'tongji-postdocs';
-
 export const datasetIds = [
   'ecnu-users',
   'ecnu-staff',
@@ -26,7 +14,9 @@ export const datasetIds = [
   'tongji-students',
   'tongji-staff',
   'tongji-postdocs',
-] as const satisfies readonly DatasetId[];
+] as const;
+
+export type DatasetId = (typeof datasetIds)[number];
 
 export function isDatasetId(value: unknown): value is DatasetId {
   return typeof value === 'string' && (datasetIds as readonly string[]).includes(value);
@@ -103,6 +93,11 @@ export interface SandboxOptions {
   tongjiPageSize?: number;
   tongjiTrailingCursor?: boolean;
   tongjiUpdatePrecision?: 'day' | 'second';
+  /**
+   * postdoc_info rows with createTime and updateTime (default true). seeds/004's example rows
+   * carry neither, so false serves them as documented; the client must cope either way.
+   */
+  tongjiPostdocTimes?: boolean;
   tongjiRateLimit?: number;
   ecnuStaffKeyField?: 'userId' | 'userid';
   faults?: FaultOptions;

@@ -1,33 +1,10 @@
 import { promises as fsp } from 'node:fs';
-import { tempPathFor } from './atomic-file.js';
-import { ByteLineReader } from './byte-line-reader.js';
+import { tempPathFor } from '../core/fs/atomic-file.js';
+import { ByteLineReader } from '../core/fs/byte-line-reader.js';
 import { mergeCursor, writeRun } from './run-files.js';
+import type { ChunkEntry, KeyedLine, LineFacts, SortedCursor, SortedRuns } from './sorted-lines.js';
 
-/** What the sort needs to know about a line, computed once (the caller parses it). */
-export interface LineFacts {
-  key: string;
-  deleted: boolean;
-}
-
-/** One record line (its original bytes) with its key and whether it is a tombstone. */
-export interface KeyedLine extends LineFacts {
-  /** Valid until the cursor has moved twice more: write it before moving on. */
-  line: Buffer;
-}
-
-/** KeyedLines in ascending key order, one per key; next() returns a promise only to read. */
-export interface SortedCursor {
-  readonly current: KeyedLine | undefined;
-  next(): void | Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Lines sorted by key, last occurrence per key; cursor() may be called more than once. */
-export interface SortedRuns {
-  cursor(): Promise<SortedCursor>;
-  /** Removes the run files. Never throws. */
-  dispose(): Promise<void>;
-}
+export type { KeyedLine, LineFacts, SortedCursor, SortedRuns } from './sorted-lines.js';
 
 export interface SortOptions {
   /** Lines per run: their keys and bytes are what the sort holds in memory. */
@@ -40,12 +17,6 @@ export interface SortOptions {
 
 export const defaultChunkLines = 50_000;
 export const defaultChunkBytes = 16 * 1024 * 1024;
-
-/** A line held by the sort: its facts and where its bytes sit in the chunk's arena. */
-export interface ChunkEntry extends LineFacts {
-  start: number;
-  end: number;
-}
 
 /** JS string order (UTF-16 code units), the order of the snapshot file. */
 const byKey = (a: LineFacts, b: LineFacts): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);

@@ -1,22 +1,16 @@
 import { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 import { prepareSqliteSnapshot } from './snapshot-sqlite.js';
-import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
+import { isSqliteSnapshot } from '../core/fs/target-check.js';
+import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from '../core/sync/writers.js';
 
-export { AtomicFile, fileError, removeStaleTemps, syncFolder, tempPathFor, writeError } from './atomic-file.js';
 export { cellText } from './cell-text.js';
 export { writeCsv } from './output-csv.js';
-export { prepareOutput, writeOutput } from './output.js';
+export { prepareOutput } from './output.js';
 export { prepareNdjsonSnapshot } from './snapshot-ndjson.js';
 export { prepareSqliteSnapshot } from './snapshot-sqlite.js';
-export { ByteLineReader } from './byte-line-reader.js';
-export { readLineBatches, readLines, uniqueLineBatches, uniqueLines } from './spool-reader.js';
+export { assertPrivateTarget, isSqliteSnapshot, sqliteSiblings } from '../core/fs/target-check.js';
 export type { TextSink } from './text-sink.js';
-export * from './types.js';
 
-/** Whether a snapshot path names an SQLite database (CLI.md: `.sqlite` or `.db`). */
-export function isSqliteSnapshot(file: string): boolean {
-  return /\.(sqlite|db)$/i.test(file);
-}
 
 /**
  * Prepares the snapshot after a run: the complete current set, one record per key (the last

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import { IdsyncError } from '../core/errors.js';
 import { cellText } from './cell-text.js';
-import { uniqueLineBatches } from './spool-reader.js';
-import type { Spool } from './types.js';
+import { uniqueLineBatches } from '../core/sync/spool-reader.js';
+import type { Spool } from '../core/sync/writers.js';
 
 /** A worksheet holds 1,048,576 rows; one is the header. */
 export const xlsxMaxRecords = 1_048_575;

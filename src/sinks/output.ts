@@ -1,10 +1,8 @@
-import { PassThrough, type Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { AtomicFile, writeError } from './atomic-file.js';
+import { AtomicFile, writeError } from '../core/fs/atomic-file.js';
 import { writeCsv } from './output-csv.js';
-import { uniqueLineBatches } from './spool-reader.js';
-import { writableSink, type TextSink } from './text-sink.js';
-import type { OutputFormat, OutputOptions, PreparedWrite, Spool } from './types.js';
+import { uniqueLineBatches } from '../core/sync/spool-reader.js';
+import type { TextSink } from './text-sink.js';
+import type { OutputFormat, OutputOptions, PreparedWrite, Spool } from '../core/sync/writers.js';
 
 /**
  * exceljs is loaded only for an XLSX output. Why: importing it costs ~0.35 s and ~25 MB of
@@ -12,13 +10,10 @@ import type { OutputFormat, OutputOptions, PreparedWrite, Spool } from './types.
  */
 const loadXlsx = (): Promise<typeof import('./output-xlsx.js')> => import('./output-xlsx.js');
 
-async function writeNdjson(spool: Spool, out: TextSink): Promise<number> {
-  let count = 0;
-  for await (const batch of uniqueLineBatches(spool)) {
-    count += batch.length;
-    await out.write(batch.join('\n') + '\n');
-  }
-  return count;
+const csvOptions = (opts: OutputOptions): { raw: boolean } => ({ raw: opts.csvRaw === true });
+
+async function writeNdjson(spool: Spool, out: TextSink): Promise<void> {
+  for await (const batch of uniqueLineBatches(spool)) await out.write(batch.join('\n') + '\n');
 }
 
 /**
@@ -32,23 +27,21 @@ export async function prepareOutput(
   format: OutputFormat,
   opts: OutputOptions,
 ): Promise<PreparedWrite> {
-  const file = await AtomicFile.create(dest);
+  // `-o /dev/null`, a FIFO or /dev/stdout is written in place, never replaced by a file.
+  const file = await AtomicFile.create(dest, { writeThrough: true });
   try {
-    let count: number;
     if (format === 'ndjson' && !spool.hasDuplicateKeys) {
       // The spool already is the output: let the OS copy it (copy_file_range, or a reflink).
       await file.copyFrom(spool.path);
-      count = spool.count;
     } else if (format === 'ndjson') {
-      count = await writeNdjson(spool, file);
+      await writeNdjson(spool, file);
     } else if (format === 'csv') {
-      count = await writeCsv(spool, file);
+      await writeCsv(spool, file, csvOptions(opts));
     } else {
-      count = await (await loadXlsx()).writeXlsx(spool, file.stream, opts.sheetName);
+      await (await loadXlsx()).writeXlsx(spool, file.stream, opts.sheetName);
     }
     await file.finish();
     return {
-      describe: `${count} record${count === 1 ? '' : 's'} → ${dest}`,
       commit: () => file.commit(),
       abort: () => file.abort(),
     };
@@ -56,24 +49,4 @@ export async function prepareOutput(
     await file.abort();
     throw writeError(err, file.dest);
   }
-}
-
-/**
- * The same output streamed to a Writable that stays open (`-o -`: standard output).
- * Returns the number of records.
- */
-export async function writeOutput(
-  spool: Spool,
-  out: Writable,
-  format: OutputFormat,
-  opts: OutputOptions,
-): Promise<number> {
-  if (format === 'ndjson') return writeNdjson(spool, writableSink(out));
-  if (format === 'csv') return writeCsv(spool, writableSink(out));
-  // exceljs ends the stream it writes to; standard output must stay open, so it gets a relay.
-  const relay = new PassThrough();
-  relay.pipe(out, { end: false });
-  const count = await (await loadXlsx()).writeXlsx(spool, relay, opts.sheetName);
-  await finished(relay);
-  return count;
 }

@@ -1,9 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { writeError } from './atomic-file.js';
-import { BufferedWriter, writeAll } from './buffered-writer.js';
-import { ByteLineReader } from './byte-line-reader.js';
-import type { ChunkEntry, KeyedLine, LineFacts, SortedCursor } from './external-sort.js';
+import { privateFileMode } from '../core/fs/durable-files.js';
+import { writeError } from '../core/fs/atomic-file.js';
+import { BufferedWriter, writeAll } from '../core/fs/buffered-writer.js';
+import { ByteLineReader } from '../core/fs/byte-line-reader.js';
+import type { ChunkEntry, KeyedLine, LineFacts, SortedCursor } from './sorted-lines.js';
 import { MinHeap } from './min-heap.js';
 
 // The run files of the external sort: one sorted chunk each, merged back by mergeCursor().
@@ -31,7 +32,7 @@ export async function writeRun(
 ): Promise<void> {
   let fh: FileHandle | undefined;
   try {
-    fh = await fsp.open(file, 'wx');
+    fh = await fsp.open(file, 'wx', privateFileMode); // records: owner-only, like the output
     const handle = fh;
     const out = new BufferedWriter((chunk) => writeAll(handle, chunk));
     for (const e of entries) {

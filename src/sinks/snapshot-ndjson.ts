@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { IdsyncError } from '../core/errors.js';
-import type { Row } from '../providers/types.js';
-import { AtomicFile, fileError, writeError } from './atomic-file.js';
+import type { Row } from '../core/provider.js';
+import { AtomicFile, fileError, writeError } from '../core/fs/atomic-file.js';
 import {
   defaultChunkBytes,
   defaultChunkLines,
@@ -10,10 +10,24 @@ import {
   type SortedCursor,
   type SortedRuns,
 } from './external-sort.js';
-import { ByteLineReader } from './byte-line-reader.js';
-import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
+import { ByteLineReader } from '../core/fs/byte-line-reader.js';
+import { promises as fsp } from 'node:fs';
+import type { ChangeRecorder } from '../core/sync/changes.js';
+import type { PreparedSnapshot, SnapshotPrepareOptions } from '../core/sync/snapshot-target.js';
+import type { SnapshotResult, Spool } from '../core/sync/writers.js';
 
 type Keying = Pick<Spool, 'keyOf' | 'isDeleted'>;
+
+/** An NDJSON snapshot's mark: the file itself (a rename brings a new inode). */
+export async function fileMark(file: string): Promise<string | undefined> {
+  try {
+    const st = await fsp.stat(file, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fileError(err, file, 'read');
+  }
+}
 
 /** Thrown inside the merge when the previous snapshot is not in key order (edited by hand). */
 class UnsortedSnapshot extends Error {}
@@ -72,15 +86,31 @@ function closing(cursor: SortedCursor): (err: unknown) => Promise<never> {
   };
 }
 
+const parse = (line: Buffer): Row => JSON.parse(line.toString('utf8')) as Row;
+
+/** How a merge treats the previous snapshot's records that this run did not send. */
+interface MergeMode {
+  /** A full pull: they are gone (the run is the whole current set). */
+  full: boolean;
+  changes: ChangeRecorder | undefined;
+}
+
 /**
  * Merge-join of this run (sorted, one line per key) with the previous snapshot (sorted):
  * a run's line replaces the previous one of its key, a tombstone removes it and is never
- * written, everything else of the previous snapshot is kept.
+ * written, everything else of the previous snapshot is kept (incremental) or dropped (full).
+ * Every stored record that changes is reported to `changes`; identical lines are no change.
  */
-async function mergeInto(run: SortedCursor, prev: SortedCursor | undefined, out: AtomicFile): Promise<SnapshotResult> {
+async function mergeInto(
+  run: SortedCursor,
+  prev: SortedCursor | undefined,
+  out: AtomicFile,
+  { full, changes }: MergeMode,
+): Promise<SnapshotResult> {
   let total = 0;
   let upserted = 0;
   let deleted = 0;
+  let steps = 0;
   try {
     for (;;) {
       const r = run.current;
@@ -91,14 +121,25 @@ async function mergeInto(run: SortedCursor, prev: SortedCursor | undefined, out:
       if (p?.deleted) {
         nextPrev = true; // a tombstone left in a hand-edited snapshot is not a record
       } else if (r && (!p || r.key < p.key)) {
-        if (!r.deleted) write = r.line;
+        if (!r.deleted) {
+          write = r.line;
+          changes?.record(r.key, null, parse(r.line));
+        }
         nextRun = true;
       } else if (p && (!r || p.key < r.key)) {
-        write = p.line;
+        if (full) {
+          deleted++;
+          changes?.record(p.key, parse(p.line), null);
+        } else write = p.line;
         nextPrev = true;
       } else if (r && p) {
-        if (r.deleted) deleted++;
-        else write = r.line;
+        if (r.deleted) {
+          deleted++;
+          changes?.record(p.key, parse(p.line), null);
+        } else {
+          write = r.line;
+          if (changes && !r.line.equals(p.line)) changes.record(r.key, parse(p.line), parse(r.line));
+        }
         nextRun = nextPrev = true;
       } else break;
       if (write) {
@@ -116,7 +157,9 @@ async function mergeInto(run: SortedCursor, prev: SortedCursor | undefined, out:
         const wait = prev!.next();
         if (wait) await wait;
       }
+      if (changes && (++steps & 4095) === 0) await changes.flush?.();
     }
+    await changes?.flush?.();
     return { total, upserted, deleted };
   } finally {
     await run.close();
@@ -133,8 +176,8 @@ async function mergeInto(run: SortedCursor, prev: SortedCursor | undefined, out:
 export async function prepareNdjsonSnapshot(
   spool: Spool,
   file: string,
-  opts: SnapshotOptions,
-): Promise<PreparedWrite & { result: SnapshotResult }> {
+  opts: Omit<SnapshotPrepareOptions, 'runId' | 'runAt'>,
+): Promise<PreparedSnapshot> {
   const dest = path.resolve(file);
   const sortOpts = {
     chunkLines: opts.sortChunkLines ?? defaultChunkLines,
@@ -150,10 +193,13 @@ export async function prepareNdjsonSnapshot(
     const spoolWhere = (): string => `${spool.path} line ${n}`;
     runs = await sortByKey(spool.path, (line) => (n++, describeLine(spool, line, spoolWhere)), sortOpts);
     let result: SnapshotResult;
+    const mode: MergeMode = { full: opts.mode === 'full', changes: opts.changes };
+    // A full pull without a change feed never needs the previous snapshot.
+    const readPrevious = opts.mode === 'incremental' || opts.changes !== undefined;
     try {
       const runCursor = await runs.cursor();
-      const prev = opts.mode === 'incremental' ? await openPrevious(dest, spool).catch(closing(runCursor)) : undefined;
-      result = await mergeInto(runCursor, prev, out);
+      const prev = readPrevious ? await openPrevious(dest, spool).catch(closing(runCursor)) : undefined;
+      result = await mergeInto(runCursor, prev, out, mode);
     } catch (err) {
       if (!(err instanceof UnsortedSnapshot)) throw err;
       // Someone edited the snapshot: sort it the same way rather than refuse to run.
@@ -163,13 +209,13 @@ export async function prepareNdjsonSnapshot(
       const where = (): string => `${dest} line ${m}`;
       previousSorted = await sortByKey(dest, (line) => (m++, describeLine(spool, line, where)), sortOpts);
       const runCursor = await runs.cursor();
-      result = await mergeInto(runCursor, await previousSorted.cursor().catch(closing(runCursor)), out);
+      result = await mergeInto(runCursor, await previousSorted.cursor().catch(closing(runCursor)), out, mode);
     }
     await out.finish();
     const done = out;
     return {
-      describe: `${result.total} records in ${file} (${result.upserted} upserted, ${result.deleted} deleted)`,
       result,
+      markAfterCommit: (await fileMark(out.tempPath)) ?? '',
       commit: () => done.commit(),
       abort: () => done.abort(),
     };

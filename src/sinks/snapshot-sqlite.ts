@@ -2,12 +2,15 @@ import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ExitCode, IdsyncError } from '../core/errors.js';
-import type { Row } from '../providers/types.js';
-import { fileError, syncFolder } from './atomic-file.js';
+import { newRunId, type ChangeRecorder } from '../core/sync/changes.js';
+import type { PreparedSnapshot, SnapshotPrepareOptions } from '../core/sync/snapshot-target.js';
+import type { Row } from '../core/provider.js';
+import { fileError, syncFolder, tempPathFor } from '../core/fs/atomic-file.js';
 import { cellText } from './cell-text.js';
-import { ensureUpdateIndex, quoteId, syncTableLayout } from './sqlite-schema.js';
-import { uniqueLineBatches } from './spool-reader.js';
-import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
+import { ensureUpdateIndex, quoteId, syncTableLayout, type TableLayout } from './sqlite-schema.js';
+import { changeTableWriter, readLastRun, writeLastRun } from './sqlite-runs.js';
+import { uniqueLineBatches } from '../core/sync/spool-reader.js';
+import type { SnapshotResult, Spool } from '../core/sync/writers.js';
 
 const sqliteReasons: Readonly<Record<string, string>> = {
   SQLITE_CANTOPEN: 'cannot open the database file',
@@ -21,7 +24,7 @@ const sqliteReasons: Readonly<Record<string, string>> = {
   SQLITE_PERM: 'permission denied',
 };
 
-function sqliteError(err: unknown, file: string): unknown {
+export function sqliteError(err: unknown, file: string): unknown {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return fileError(err, file);
   const reason = sqliteReasons[code] ?? sqliteReasons[code.replace(/_[A-Z_]+$/, '')] ?? code;
@@ -30,9 +33,8 @@ function sqliteError(err: unknown, file: string): unknown {
 
 /**
  * Checks the target with the file system first, whose reasons ("permission denied", "folder
- * ... does not exist") say more than SQLite's "unable to open database file". A database that
- * does not exist yet is created empty here (SQLite takes an empty file for a new database).
- * Returns whether it existed before.
+ * ... does not exist") say more than SQLite's "unable to open database file". Returns whether
+ * the database exists.
  */
 async function claimTarget(file: string): Promise<boolean> {
   try {
@@ -43,30 +45,143 @@ async function claimTarget(file: string): Promise<boolean> {
     if (st?.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
     // WAL mode creates -wal and -shm files next to the database: the folder must be writable too.
     await fsp.access(path.dirname(file), constants.W_OK);
-    if (st) {
-      await fsp.access(file, constants.R_OK | constants.W_OK);
-      return true;
-    }
-    await (await fsp.open(file, 'wx')).close();
-    return false;
+    if (st) await fsp.access(file, constants.R_OK | constants.W_OK);
+    return st !== undefined;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return true; // created meanwhile by another run
     throw fileError(err, file);
+  }
+}
+
+/** The run's row as the table stores it: the non-NULL columns, as text. */
+function tableRecord(columns: readonly string[], values: readonly (string | null)[]): Row {
+  const record: Row = Object.create(null) as Row;
+  for (let i = 0; i < columns.length; i++) if (values[i] !== null) record[columns[i]!] = values[i];
+  return record;
+}
+
+function sameValues(a: readonly (string | null)[], b: readonly (string | null)[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+interface MergeCounts {
+  upserted: number;
+  inserted: number;
+  deleted: number;
+}
+
+/**
+ * Upserts this run's records (one per key) and applies its tombstones; a full pull then removes
+ * the keys it did not send. A record identical to the stored row is neither written nor reported.
+ */
+async function mergeRun(
+  db: Database.Database,
+  spool: Spool,
+  layout: TableLayout,
+  opts: { full: boolean; existed: boolean; changes: ChangeRecorder | undefined; onEvent: ((e: NonNullable<ReturnType<ChangeRecorder['record']>>) => void) | undefined },
+): Promise<MergeCounts> {
+  const { table, columns, columnOfField } = layout;
+  const key = quoteId(columns[0]!);
+  const names = columns.map(quoteId);
+  const updates = names.slice(1).map((c) => `${c} = excluded.${c}`);
+  const upsert = db.prepare(
+    `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ` +
+      `ON CONFLICT(${key}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
+  );
+  const remove = db.prepare(`DELETE FROM ${table} WHERE ${key} = ?`);
+  // A database this run creates is empty: nothing to look up.
+  const selectOld = opts.existed ? db.prepare(`SELECT ${names.join(', ')} FROM ${table} WHERE ${key} = ?`).raw() : undefined;
+  const trackSeen = opts.full && opts.existed;
+  if (trackSeen) db.exec('CREATE TEMP TABLE IF NOT EXISTS idsync_seen (k TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID; DELETE FROM temp.idsync_seen');
+  const seen = trackSeen ? db.prepare('INSERT OR IGNORE INTO temp.idsync_seen (k) VALUES (?)') : undefined;
+  const report = (k: string, before: Row | null, after: Row | null): void => {
+    const event = opts.changes?.record(k, before, after);
+    if (event) opts.onEvent?.(event);
+  };
+  const fields = spool.fields;
+  const counts: MergeCounts = { upserted: 0, inserted: 0, deleted: 0 };
+  for await (const batch of uniqueLineBatches(spool)) {
+    for (const line of batch) {
+      const row = JSON.parse(line) as Row;
+      const k = spool.keyOf(row);
+      seen?.run(k);
+      const old = selectOld?.get(k) as (string | null)[] | undefined;
+      if (spool.isDeleted(row)) {
+        if (old) {
+          remove.run(k);
+          counts.deleted++;
+          report(k, tableRecord(columns, old), null);
+        }
+        continue;
+      }
+      // Every column is bound: a field this record lacks becomes NULL, not the old value.
+      const values: (string | null)[] = new Array<string | null>(columns.length).fill(null);
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
+        if (Object.hasOwn(row, f)) values[columnOfField[i]!] = cellText(row[f]) ?? null;
+      }
+      values[0] = k;
+      if (old && sameValues(old, values)) continue;
+      upsert.run(values);
+      counts.upserted++;
+      if (!old) counts.inserted++;
+      if (opts.changes) report(k, old ? tableRecord(columns, old) : null, tableRecord(columns, values));
+    }
+    await opts.changes?.flush?.();
+  }
+  if (trackSeen) counts.deleted += await removeUnseen(db, layout, report, opts.changes);
+  return counts;
+}
+
+/** A full pull's last step: the keys the platform no longer sent, in key order, in slices. */
+async function removeUnseen(
+  db: Database.Database,
+  layout: TableLayout,
+  report: (k: string, before: Row | null, after: Row | null) => void,
+  changes: ChangeRecorder | undefined,
+): Promise<number> {
+  const { table, columns } = layout;
+  const key = quoteId(columns[0]!);
+  const unseen = `${key} NOT IN (SELECT k FROM temp.idsync_seen)`;
+  if (!changes) return db.prepare(`DELETE FROM ${table} WHERE ${unseen}`).run().changes;
+  // better-sqlite3 cannot write while a statement is being iterated: read a slice, then act on it.
+  const slice = db
+    .prepare(`SELECT ${columns.map(quoteId).join(', ')} FROM ${table} WHERE ${key} > ? AND ${unseen} ORDER BY ${key} LIMIT 2000`)
+    .raw();
+  const remove = db.prepare(`DELETE FROM ${table} WHERE ${key} = ?`);
+  let after = '';
+  let removed = 0;
+  for (;;) {
+    const rows = slice.all(after) as (string | null)[][];
+    if (rows.length === 0) return removed;
+    for (const old of rows) {
+      const k = old[0]!;
+      remove.run(k);
+      report(k, tableRecord(columns, old), null);
+      removed++;
+    }
+    after = rows[rows.length - 1]![0]!;
+    await changes.flush?.();
   }
 }
 
 /**
  * Writes this run into the SQLite snapshot inside one transaction that prepare leaves open:
- * commit() COMMITs, abort() rolls back. In WAL mode a reader keeps seeing the previous content
- * meanwhile, and a process killed before COMMIT leaves the database as it was.
+ * commit() COMMITs, abort() rolls back. An existing database is merged in place (in WAL mode a
+ * reader keeps seeing the previous content meanwhile); a new one is built privately next to the
+ * target and renamed into place on commit, so that nobody sees, or gets to write into, a
+ * half-built file. A process killed before COMMIT leaves the target as it was.
  */
 export async function prepareSqliteSnapshot(
   spool: Spool,
   file: string,
-  opts: SnapshotOptions,
-): Promise<PreparedWrite & { result: SnapshotResult }> {
+  opts: Omit<SnapshotPrepareOptions, 'runId' | 'runAt'> & Partial<Pick<SnapshotPrepareOptions, 'runId' | 'runAt'>>,
+): Promise<PreparedSnapshot> {
   const dest = path.resolve(file);
   const existed = await claimTarget(dest);
+  const work = existed ? dest : tempPathFor(dest);
+  const runAt = opts.runAt ?? new Date().toISOString();
+  const runId = opts.runId ?? newRunId(new Date(runAt));
   let db: Database.Database | undefined;
   let committed = false;
   const abort = async (): Promise<void> => {
@@ -79,67 +194,57 @@ export async function prepareSqliteSnapshot(
       }
       db.close();
     }
-    // A database this run created would otherwise stay behind empty.
-    if (!existed) {
-      await Promise.all(['', '-wal', '-shm', '-journal'].map((s) => fsp.unlink(dest + s).catch(() => undefined)));
-    }
+    if (!existed) await Promise.all(['', '-wal', '-shm', '-journal'].map((s) => fsp.unlink(work + s).catch(() => undefined)));
   };
   try {
-    db = new Database(dest, { timeout: 10_000 });
-    // journal_mode cannot change inside a transaction; synchronous=FULL makes COMMIT durable
-    // (fsync of the WAL) before the engine saves its state.
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    if (!existed) await (await fsp.open(work, 'wx', 0o600)).close();
+    db = new Database(work, { timeout: 10_000 });
+    if (existed) {
+      // journal_mode cannot change inside a transaction; synchronous=FULL makes COMMIT durable
+      // (fsync of the WAL) before the engine saves its state.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+    } else {
+      // Nobody else sees this file until the rename, which follows an fsync of our own.
+      db.pragma('journal_mode = MEMORY');
+      db.pragma('synchronous = OFF');
+    }
     db.pragma('cache_size = -16384');
     // IMMEDIATE takes the write lock now: a second run waits (timeout) instead of failing mid-way.
     db.exec('BEGIN IMMEDIATE');
     const layout = syncTableLayout(db, spool, opts, dest);
-    const { table, columns, columnOfField } = layout;
-    if (opts.mode === 'full') db.exec(`DELETE FROM ${table}`);
-    const key = quoteId(columns[0]!);
-    const names = columns.map(quoteId);
-    const updates = names.slice(1).map((c) => `${c} = excluded.${c}`);
-    const upsert = db.prepare(
-      `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ` +
-        `ON CONFLICT(${key}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
-    );
-    const remove = db.prepare(`DELETE FROM ${table} WHERE ${key} = ?`);
-    const fields = spool.fields;
-    let upserted = 0;
-    let deleted = 0;
-    // One line per key (the last), so a tombstone only ever removes a row of the previous snapshot.
-    for await (const batch of uniqueLineBatches(spool)) {
-      for (const line of batch) {
-        const row = JSON.parse(line) as Row;
-        const k = spool.keyOf(row);
-        if (spool.isDeleted(row)) {
-          deleted += remove.run(k).changes;
-          continue;
-        }
-        // Every column is bound: a field this record lacks becomes NULL, not the old value.
-        const values: (string | null)[] = new Array<string | null>(columns.length).fill(null);
-        for (let i = 0; i < fields.length; i++) {
-          const v = row[fields[i]!];
-          if (v !== undefined) values[columnOfField[i]!] = cellText(v) ?? null;
-        }
-        values[0] = k;
-        upsert.run(values);
-        upserted++;
-      }
-    }
+    const previous = readLastRun(db, opts.table);
+    const onEvent = opts.changes ? changeTableWriter(db, opts.table) : undefined;
+    const counts = await mergeRun(db, spool, layout, {
+      full: opts.mode === 'full',
+      existed,
+      changes: opts.changes,
+      onEvent,
+    });
     ensureUpdateIndex(db, layout, opts);
-    const total = db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-    const result: SnapshotResult = { total, upserted, deleted };
+    // The size follows from the last run's, so an incremental run's cost grows with its changes.
+    const total =
+      previous !== undefined
+        ? previous.total + counts.inserted - counts.deleted
+        : (db.prepare(`SELECT count(*) FROM ${layout.table}`).pluck().get() as number);
+    writeLastRun(db, opts.table, runId, runAt, total);
+    const result: SnapshotResult = { total, upserted: counts.upserted, deleted: counts.deleted };
     const open = db;
     return {
-      describe: `${total} records in ${file}, table ${opts.table} (${upserted} upserted, ${deleted} deleted)`,
       result,
+      markAfterCommit: runId,
       async commit() {
         if (committed) return;
         try {
           open.exec('COMMIT');
-          committed = true;
+          if (!existed) open.pragma('journal_mode = WAL');
           open.close();
+          if (!existed) {
+            const fh = await fsp.open(work, 'r+');
+            await fh.sync().finally(() => fh.close());
+            await fsp.rename(work, dest);
+          }
+          committed = true;
           // A new database file must survive a power cut too.
           if (!existed) await syncFolder(path.dirname(dest));
         } catch (err) {
@@ -152,5 +257,23 @@ export async function prepareSqliteSnapshot(
   } catch (err) {
     await abort();
     throw sqliteError(err, dest);
+  }
+}
+
+/** The mark of an SQLite snapshot: the last run merged into the table ('' if none recorded). */
+export async function sqliteMark(file: string, table: string): Promise<string | undefined> {
+  try {
+    await fsp.access(file);
+  } catch {
+    return undefined;
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    return readLastRun(db, table)?.run ?? '';
+  } catch (err) {
+    throw sqliteError(err, file);
+  } finally {
+    db?.close();
   }
 }

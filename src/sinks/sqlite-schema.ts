@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { IdsyncError } from '../core/errors.js';
-import type { SnapshotOptions, Spool } from './types.js';
+import type { SnapshotOptions, Spool } from '../core/sync/writers.js';
 
 /** SQLite identifiers are double-quoted (quotes doubled) so any field name is a valid column. */
 export function quoteId(name: string): string {

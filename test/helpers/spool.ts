@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Row } from '../../src/providers/types.js';
-import type { Spool } from '../../src/sinks/types.js';
+import type { Row } from '../../src/core/provider.js';
+import type { Spool } from '../../src/core/sync/writers.js';
 
 /**
  * A spool as the engine leaves it: one JSON line per record (or `text` as given), fields in

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLookupKind, idSearchKind, type LookupKind } from '../../src/lookup/lookup-kinds.js';
+import type { LookupKind } from '../../src/core/people.js';
+import { findLookupKind as findKind } from '../../src/lookup/lookup-kinds.js';
+import { directories } from '../../src/providers/index.js';
 import { runLookup, type LookupSummary } from '../../src/lookup/run-lookup.js';
-import type { Row } from '../../src/providers/types.js';
+import type { Row } from '../../src/core/provider.js';
 import { startWorld, type TestWorld } from './sandbox-env.js';
 
 interface Collected {
@@ -14,7 +16,7 @@ interface Collected {
 
 async function collect(world: TestWorld, kind: LookupKind, ids: string[] | undefined, concurrency = 4): Promise<Collected> {
   const out: Omit<Collected, 'summary'> = { rows: [], notFound: [], failures: [], warnings: [] };
-  const summary = await runLookup(world.session(kind.provider).client, { kind, ids, concurrency }, {
+  const summary = await runLookup(world.session(kind.provider).client, directories[kind.provider], { kind, ids, concurrency }, {
     onRecord: (row) => void out.rows.push(row),
     onNotFound: (id) => void out.notFound.push(id),
     onFailure: (failed, err) => void out.failures.push(`${failed.join(',')}: ${err.message}`),
@@ -24,6 +26,8 @@ async function collect(world: TestWorld, kind: LookupKind, ids: string[] | undef
 }
 
 const str = (v: unknown) => String(v);
+const findLookupKind = (provider: keyof typeof directories, name: string | undefined) => findKind(directories[provider], name);
+const idSearchKind = directories.ecnu.idSearch as LookupKind;
 
 describe('ECNU lookups against the sandbox', () => {
   let w: TestWorld;

@@ -8,6 +8,7 @@ import { ApiClient } from '../../src/core/api-client.js';
 import { createDispatcher } from '../../src/core/http.js';
 import { defaultRetryPolicy } from '../../src/core/retry.js';
 import { savePhoto } from '../../src/lookup/save-photo.js';
+import { ecnuPhoto } from '../../src/providers/ecnu/photo.js';
 import { runInProcess, startWorld, type TestWorld } from './sandbox-env.js';
 
 const isJpeg = (file: string) => fs.readFileSync(file).subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
@@ -84,9 +85,9 @@ describe('photos', () => {
     const target = path.join(dir, `${ids[5]}.jpg`);
     fs.symlinkSync(victim, target);
     const session = w.session('ecnu');
-    const skipped = await savePhoto(session.client, { dir, userId: ids[5], fileId: ids[5] as string, force: false });
+    const skipped = await savePhoto(session.client, ecnuPhoto, { dir, userId: ids[5], fileId: ids[5] as string, force: false });
     expect(skipped.status).toBe('skipped');
-    const forced = await savePhoto(session.client, { dir, userId: ids[5], fileId: ids[5] as string, force: true });
+    const forced = await savePhoto(session.client, ecnuPhoto, { dir, userId: ids[5], fileId: ids[5] as string, force: true });
     expect(forced.status).toBe('saved');
     expect(fs.readFileSync(victim, 'utf8')).toBe('keep me');
     expect(fs.lstatSync(target).isSymbolicLink()).toBe(false);
@@ -118,11 +119,11 @@ describe('photos', () => {
     const dir = path.join(w.home, 'lies');
     fs.mkdirSync(dir);
     try {
-      const html = await savePhoto(client, { dir, userId: 'html', fileId: 'html', force: false });
+      const html = await savePhoto(client, ecnuPhoto, { dir, userId: 'html', fileId: 'html', force: false });
       expect(html).toMatchObject({ status: 'failed', reason: expect.stringMatching(/not a JPEG/) });
-      const text = await savePhoto(client, { dir, userId: 'text', fileId: 'text', force: false });
+      const text = await savePhoto(client, ecnuPhoto, { dir, userId: 'text', fileId: 'text', force: false });
       expect(text).toMatchObject({ status: 'failed', reason: expect.stringMatching(/text\/plain, not image\/jpeg/) });
-      const good = await savePhoto(client, { dir, userId: 'good', fileId: 'good', force: false });
+      const good = await savePhoto(client, ecnuPhoto, { dir, userId: 'good', fileId: 'good', force: false });
       expect(good.status).toBe('saved');
       expect(fs.readdirSync(dir)).toEqual(['good.jpg']);
     } finally {

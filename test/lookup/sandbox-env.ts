@@ -8,7 +8,7 @@ import type { CliContext } from '../../src/cli-context.js';
 import { Console, type Output } from '../../src/core/console.js';
 import { IdsyncError } from '../../src/core/errors.js';
 import { openSession, type Session } from '../../src/core/session.js';
-import type { ProviderId } from '../../src/providers/types.js';
+import type { ProviderId } from '../../src/core/provider.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 
 /** A real sandbox on port 0 and a fresh IDSYNC_HOME, with the env that points idsync at both. */

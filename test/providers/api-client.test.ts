@@ -5,7 +5,7 @@ import { openSession, type Session } from '../../src/core/session.js';
 import { AuthError, UpstreamError } from '../../src/core/errors.js';
 import { ecnu } from '../../src/providers/ecnu/index.js';
 import { tongji } from '../../src/providers/tongji/index.js';
-import type { Page } from '../../src/providers/types.js';
+import type { Page } from '../../src/core/provider.js';
 import { sandboxEnv, tempDir } from '../helpers/cli.js';
 
 let sandbox: Sandbox;

@@ -39,7 +39,7 @@ async function expectStateParses(home: string, source: string): Promise<void> {
   const text = await fs.readFile(stateFile(home, source), 'utf8').catch(() => undefined);
   if (text === undefined) return; // no run has finished yet
   const state = JSON.parse(text) as { version: number; source: string };
-  expect(state).toMatchObject({ version: 1, source });
+  expect(state).toMatchObject({ version: 2, source });
 }
 
 interface Files {

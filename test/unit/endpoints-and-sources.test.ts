@@ -2,9 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { joinUrl, resolveEndpoints } from '../../src/core/endpoints.js';
+import { resolveEndpoints } from '../../src/core/endpoints.js';
+import { joinUrl } from '../../src/core/http.js';
 import { UsageError } from '../../src/core/errors.js';
-import { allSources, findSource } from '../../src/core/source-registry.js';
+import { allSources, findSource } from '../../src/providers/source-registry.js';
 
 describe('resolveEndpoints', () => {
   it('defaults to the platforms and derives the token URL', () => {

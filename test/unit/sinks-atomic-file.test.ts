@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unwritableFolder as unwritableFolderIn } from '../helpers/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
-import { AtomicFile, tempPathFor } from '../../src/sinks/atomic-file.js';
+import { AtomicFile, tempPathFor } from '../../src/core/fs/atomic-file.js';
 
 let dir: string;
 beforeEach(async () => {

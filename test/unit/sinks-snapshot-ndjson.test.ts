@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdsyncError } from '../../src/core/errors.js';
-import type { Row } from '../../src/providers/types.js';
+import type { Row } from '../../src/core/provider.js';
 import { prepareSnapshot } from '../../src/sinks/index.js';
-import type { SnapshotOptions, SnapshotResult, Spool } from '../../src/sinks/types.js';
+import type { SnapshotOptions, SnapshotResult, Spool } from '../../src/core/sync/writers.js';
 
 let dir: string;
 let snapFile: string;

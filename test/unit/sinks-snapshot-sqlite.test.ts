@@ -5,9 +5,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeTestSpool } from '../helpers/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
-import type { Row } from '../../src/providers/types.js';
+import type { Row } from '../../src/core/provider.js';
 import { prepareSnapshot } from '../../src/sinks/index.js';
-import type { SnapshotResult, Spool } from '../../src/sinks/types.js';
+import type { SnapshotResult, Spool } from '../../src/core/sync/writers.js';
 
 let dir: string;
 let dbFile: string;
@@ -82,7 +82,8 @@ describe('SQLite snapshot', () => {
   it('keeps the last occurrence of a key that came twice, and full empties what the run lacks', async () => {
     await run([u('a'), u('b'), u('c')], 'full');
     const r = await run([u('b', { v: 'old' }), u('d'), u('b', { v: 'new' }), u('d', { deleted_mark: 1 })], 'full');
-    expect(r).toEqual({ total: 1, upserted: 1, deleted: 0 });
+    // The full pull removed a and c, which the run no longer sent.
+    expect(r).toEqual({ total: 1, upserted: 1, deleted: 2 });
     expect(query('SELECT userId, v FROM ecnu_users')).toEqual([{ userId: 'b', v: 'new' }]);
   });
 

@@ -2,10 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Row } from '../../src/providers/types.js';
-import { ByteLineReader } from '../../src/sinks/byte-line-reader.js';
-import { readLines, uniqueLines } from '../../src/sinks/spool-reader.js';
-import type { Spool } from '../../src/sinks/types.js';
+import type { Row } from '../../src/core/provider.js';
+import { ByteLineReader } from '../../src/core/fs/byte-line-reader.js';
+import { readLines, uniqueLines } from '../../src/core/sync/spool-reader.js';
+import type { Spool } from '../../src/core/sync/writers.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unwritableFolder as unwritableFolderIn } from '../helpers/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
 import { prepareOutput, prepareSnapshot } from '../../src/sinks/index.js';
-import type { Spool } from '../../src/sinks/types.js';
+import type { Spool } from '../../src/core/sync/writers.js';
 
 let dir: string;
 let spool: Spool;

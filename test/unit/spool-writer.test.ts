@@ -6,7 +6,7 @@ import { UpstreamError } from '../../src/core/errors.js';
 import { KeyHashes } from '../../src/core/sync/key-hashes.js';
 import { parseShanghaiFast } from '../../src/core/sync/shanghai-time.js';
 import { resumeSpool, SpoolWriter, type SpoolSpec } from '../../src/core/sync/spool-writer.js';
-import type { Row } from '../../src/providers/types.js';
+import type { Row } from '../../src/core/provider.js';
 
 let dir: string;
 beforeEach(async () => {

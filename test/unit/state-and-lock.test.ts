@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/core/lock.js';
 import { LockedError } from '../../src/core/errors.js';
-import { paramsKey, StateStore, type StateEntry } from '../../src/core/state.js';
+import { jobKey, paramsKey, StateStore, type JobState } from '../../src/core/state.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -14,10 +14,15 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const entry = (params: Record<string, string>, watermark: number | null): StateEntry => ({
+const entry = (params: Record<string, string>, watermark: number | null): JobState => ({
   params,
   watermark,
   snapshot: null,
+  snapshotMark: null,
+  runs: 1,
+  lastRunId: null,
+  changesFed: false,
+  deliveredThrough: 0,
   lastRun: {
     finishedAt: '2026-01-01T00:00:00.000Z',
     mode: 'full',
@@ -36,9 +41,9 @@ describe('StateStore', () => {
     const store = new StateStore(dir);
     await store.put('ecnu-students', entry({ type: '本科生' }, 100));
     await store.put('ecnu-students', entry({ type: '研究生' }, 200));
-    expect((await store.get('ecnu-students', { type: '本科生' }))?.watermark).toBe(100);
-    expect((await store.get('ecnu-students', { type: '研究生' }))?.watermark).toBe(200);
-    expect(await store.get('ecnu-students', {})).toBeUndefined();
+    expect((await store.get('ecnu-students', jobKey({ type: '本科生' }, null)))?.watermark).toBe(100);
+    expect((await store.get('ecnu-students', jobKey({ type: '研究生' }, null)))?.watermark).toBe(200);
+    expect(await store.get('ecnu-students', jobKey({}, null))).toBeUndefined();
     expect(paramsKey({ b: '2', a: '1' })).toBe(paramsKey({ a: '1', b: '2' }));
   });
 

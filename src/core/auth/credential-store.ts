@@ -1,6 +1,7 @@
 import Conf from 'conf';
-import { ensurePrivateDir } from '../secure-dir.js';
-import type { ProviderId } from '../../providers/types.js';
+import path from 'node:path';
+import { checkSecretFile, ensurePrivateDir } from '../secure-dir.js';
+import type { ProviderId } from '../provider.js';
 import { AuthError } from '../errors.js';
 
 export interface ClientCredentials {
@@ -16,6 +17,7 @@ export class CredentialStore {
 
   constructor(home: string) {
     ensurePrivateDir(home);
+    checkSecretFile(path.join(home, 'credentials.json'));
     this.#conf = new Conf<Stored>({
       projectName: 'idsync',
       cwd: home,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { joinUrl, parseServiceUrl } from '../endpoints.js';
+import { parseServiceUrl } from '../endpoints.js';
+import { joinUrl } from '../http.js';
 
 /**
  * PKCE (RFC 7636) with S256: the code is worthless to anyone who intercepts the redirect

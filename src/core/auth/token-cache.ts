@@ -1,6 +1,7 @@
 import Conf from 'conf';
 import { createHash } from 'node:crypto';
-import { ensurePrivateDir } from '../secure-dir.js';
+import path from 'node:path';
+import { checkSecretFile, ensurePrivateDir } from '../secure-dir.js';
 
 export interface CachedToken {
   provider: string;
@@ -26,6 +27,7 @@ export class TokenCache {
 
   constructor(home: string, now: () => number = Date.now) {
     ensurePrivateDir(home);
+    checkSecretFile(path.join(home, 'tokens.json'));
     this.#conf = new Conf<Stored>({
       projectName: 'idsync',
       cwd: home,

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomic } from '../atomic-json.js';
+import { writeJsonAtomic } from '../fs/atomic-json.js';
 
 /**
  * Progress of a cursor-paged pull, saved after each page is durably in the spool, so that a

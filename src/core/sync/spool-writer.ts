@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
-import type { Row } from '../../providers/types.js';
-import type { Spool } from '../../sinks/types.js';
+import type { Row } from '../provider.js';
+import type { Spool } from './writers.js';
 import { UpstreamError } from '../errors.js';
-import { writeError } from '../../sinks/atomic-file.js';
-import { BufferedWriter, writeAll } from '../../sinks/buffered-writer.js';
+import { writeError } from '../fs/atomic-file.js';
+import { BufferedWriter, writeAll } from '../fs/buffered-writer.js';
 import { KeyHashes } from './key-hashes.js';
 import { parseShanghaiFast } from './shanghai-time.js';
 
@@ -234,7 +234,7 @@ export async function resumeSpool(path: string, spec: SpoolSpec, bytes: number):
     return undefined;
   }
   const writer = await SpoolWriter.open(`${path}.resume`, spec);
-  const { readLines } = await import('../../sinks/spool-reader.js');
+  const { readLines } = await import('./spool-reader.js');
   let batch: Row[] = [];
   for await (const line of readLines(path)) {
     if (!line) continue;

@@ -1,4 +1,4 @@
-import type { WatermarkGranularity } from '../../providers/types.js';
+import type { WatermarkGranularity } from '../provider.js';
 import { startOfShanghaiDay } from './shanghai-time.js';
 
 export interface WatermarkInput {

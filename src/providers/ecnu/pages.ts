@@ -1,6 +1,6 @@
 import type { ApiClient, JsonAnswer } from '../../core/api-client.js';
 import { UpstreamError } from '../../core/errors.js';
-import type { Page, PageRequest, Row } from '../types.js';
+import type { Page, PageRequest, Row } from '../../core/provider.js';
 import { checkEnvelope, syncDataSchema } from './envelope.js';
 
 interface FetchedPage {

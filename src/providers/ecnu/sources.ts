@@ -1,4 +1,4 @@
-import type { SourceDef } from '../types.js';
+import type { SourceDef } from '../../core/provider.js';
 
 // Endpoints and keys from the ECNU sync document (seeds/000). The staff and postdoc tables
 // name the key `userid` while their examples send `userId`: accept either.

@@ -1,15 +1,21 @@
-import type { Provider } from '../types.js';
+import type { Provider, Row } from '../../core/provider.js';
 import { tongjiPages } from './pages.js';
 import { tongjiSources } from './sources.js';
 
-// The platform allows 50 requests/s per application and IP (API.md); stay a little under.
-const REQUESTS_PER_SECOND = 45;
+/**
+ * statusCode "0" is valid, "1" invalid (API.md). postdoc_info documents no statusCode; there a
+ * departure shows as an exit date (postdocExitDate), so a row without either counts as active.
+ */
+function isActive(row: Row): boolean {
+  if (Object.hasOwn(row, 'statusCode')) return String(row['statusCode']) === '0';
+  // The platform writes blanks as a single space (seeds/002 examples).
+  const exit = row['postdocExitDate'];
+  return exit === undefined || exit === null || String(exit).trim() === '';
+}
 
 export const tongji: Provider = {
   id: 'tongji',
   displayName: 'Tongji University',
-  defaultBaseUrl: 'https://api.tongji.edu.cn',
-  tokenPath: '/v1/token',
   sources: tongjiSources,
   sync: {
     updateField: 'updateTime',
@@ -17,8 +23,9 @@ export const tongji: Provider = {
     granularity: 'day',
     // Tongji has no tombstones: people who leave stay, with statusCode 1.
     isDeleted: () => false,
+    isActive,
     maxPageSize: 1000,
     defaultPageSize: 1000,
   },
-  pages: (client, req) => tongjiPages(client, req, REQUESTS_PER_SECOND),
+  pages: tongjiPages,
 };

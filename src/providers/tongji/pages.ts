@@ -2,16 +2,20 @@ import type { ApiClient } from '../../core/api-client.js';
 import { UpstreamError } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limit.js';
 import { formatShanghai } from '../../core/sync/shanghai-time.js';
-import type { Page, PageRequest, Row } from '../types.js';
+import type { Page, PageRequest, Row } from '../../core/provider.js';
 import { checkTongji, pageDataSchema } from './envelope.js';
 
-interface CursorPage {
+// The platform allows 50 requests/s per application and IP (API.md); stay a little under.
+export const REQUESTS_PER_SECOND = 45;
+
+export interface CursorPage {
   rows: Row[];
   next: string | undefined;
   serverTime: number | undefined;
 }
 
-async function fetchCursorPage(client: ApiClient, path: string, query: Record<string, string>): Promise<CursorPage> {
+/** One page of a cursor-paged endpoint (seeds/002–004): its records and the cursor after it. */
+export async function fetchCursorPage(client: ApiClient, path: string, query: Record<string, string>): Promise<CursorPage> {
   const answer = await client.getJson(path, query, (a) => {
     const env = checkTongji(a, path);
     const data = pageDataSchema.safeParse(env.data ?? {});
@@ -33,16 +37,26 @@ async function fetchCursorPage(client: ApiClient, path: string, query: Record<st
  * rows come. sinceUpdateTime stays the same on every page of one pull. The next request is
  * sent before the current page is handed on, so parsing and writing overlap the network.
  */
-export async function* tongjiPages(client: ApiClient, req: PageRequest, perSecond: number): AsyncGenerator<Page> {
-  const path = req.source.path;
+export function tongjiPages(client: ApiClient, req: PageRequest): AsyncGenerator<Page> {
   const base: Record<string, string> = { ...(req.source.defaultParams ?? {}), ...req.params };
   if (req.since !== undefined) base['sinceUpdateTime'] = formatShanghai(req.since);
-  const limiter = new RateLimiter(perSecond);
+  return cursorPages(client, req.source.path, base, req.resumeCursor, req.signal);
+}
+
+/** The pages of `path` with the query `base`, after the cursor `start` (undefined: from the first). */
+export async function* cursorPages(
+  client: ApiClient,
+  path: string,
+  base: Readonly<Record<string, string>>,
+  start: string | undefined,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Page> {
+  const limiter = new RateLimiter(REQUESTS_PER_SECOND);
   const request = async (cursor: string | undefined) => {
-    await limiter.take(req.signal);
+    await limiter.take(signal);
     return fetchCursorPage(client, path, cursor ? { ...base, sinceUserId: cursor } : base);
   };
-  let cursor = req.resumeCursor;
+  let cursor = start;
   let pending = request(cursor);
   for (let index = 1; ; index += 1) {
     const page = await pending;

@@ -1,7 +1,9 @@
-import type { SourceDef } from '../types.js';
+import type { SourceDef } from '../../core/provider.js';
 
 // Endpoints from seeds/002–004. statusCode defaults to 0 (valid people only) on the platform,
-// so people who become invalid would silently vanish; -1 asks for everyone (API.md).
+// so people who become invalid would silently vanish; -1 asks for everyone (API.md). The
+// postdoc document lists no statusCode, but were its siblings' default applied there,
+// departed postdocs would vanish the same way: -1 is harmless if ignored, essential if not.
 export const tongjiSources = [
   {
     name: 'tongji-students',
@@ -30,6 +32,7 @@ export const tongjiSources = [
     keyFields: ['userId'],
     paging: 'cursor',
     requiredParams: [],
+    defaultParams: { statusCode: '-1' },
     description: 'postdoctoral researchers',
   },
 ] as const satisfies readonly SourceDef[];

@@ -1,11 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { ExitCode, IdsyncError } from '../core/errors.js';
+import { isAlive, privateFileMode, syncFolder, tempPathFor } from './durable-files.js';
+import { ExitCode, IdsyncError, UsageError } from '../errors.js';
 import { BufferedWriter, writeAll } from './buffered-writer.js';
+import { describeKind } from './target-check.js';
+
+export { syncFolder, tempPathFor } from './durable-files.js';
 
 const reasons: Readonly<Record<string, string>> = {
   EACCES: 'permission denied',
@@ -17,6 +20,7 @@ const reasons: Readonly<Record<string, string>> = {
   EISDIR: 'it is a folder',
   EFBIG: 'file too large',
   EIO: 'input/output error',
+  ENXIO: 'no such device or address (a socket cannot be written as a file)',
 };
 
 /**
@@ -36,12 +40,6 @@ export function writeError(err: unknown, file: string): unknown {
   return fileError(err, file, 'write');
 }
 
-/** `.<name>.<pid>.<random>.tmp` next to `dest`: same file system, so rename is atomic. */
-export function tempPathFor(dest: string, suffix = 'tmp'): string {
-  const rand = randomBytes(4).toString('hex');
-  return path.join(path.dirname(dest), `.${path.basename(dest)}.${process.pid}.${rand}.${suffix}`);
-}
-
 /**
  * Removes temp and run files that a killed run left next to `dest` (a SIGKILL gives no chance
  * to clean up). Only files whose process is gone are touched: a live run keeps its own.
@@ -58,66 +56,110 @@ export async function removeStaleTemps(dest: string): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
-  }
+/** What create() found at the destination, and so how the file will be written. */
+type Placement =
+  /** Missing or a regular file: temp file next to it, renamed over it on commit. */
+  | { kind: 'replace'; mode: number }
+  /** A device, FIFO, socket or symbolic link (`/dev/stdout`): opened and written in place. */
+  | { kind: 'through' };
+
+export interface AtomicFileOptions {
+  /**
+   * Write straight through to a destination that is not a regular file (a character device,
+   * FIFO, or a symbolic link such as /dev/stdout) instead of refusing it: for `-o FILE`.
+   * Such a target cannot appear "complete or not at all"; it receives the bytes as written.
+   */
+  writeThrough?: boolean;
 }
 
-/** fsync the folder so that a rename (or a new file) survives a power cut, not only a crash. */
-export async function syncFolder(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
+/**
+ * Decides, from lstat, how `dest` is written. Only a regular file (or none) is ever replaced:
+ * renaming a temp file over /dev/null, as root, replaced the device with a regular file and
+ * broke every other program on the machine. Anything else is written in place, as moreutils'
+ * sponge does ("If the output file is a special file or symlink, the data will be written to
+ * it"); a symbolic link is followed by open(2), so the kernel's protected_symlinks rules apply.
+ */
+async function placementOf(dest: string, opts: AtomicFileOptions): Promise<Placement> {
+  let st: Stats;
   try {
-    fh = await fsp.open(dir, 'r');
+    st = await fsp.lstat(dest);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'replace', mode: privateFileMode };
+    throw err;
+  }
+  if (st.isFile()) return { kind: 'replace', mode: st.mode & 0o7777 };
+  if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+  const target = await fsp.stat(dest).catch(() => undefined); // undefined: a dangling link
+  if (target?.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+  if (!opts.writeThrough) {
+    throw new UsageError(`refusing to write ${dest}: it is ${describeKind(st)}, not a regular file`);
+  }
+  return { kind: 'through' };
+}
+
+/** fsync of a pipe, terminal or character device fails with EINVAL: nothing there to flush. */
+async function syncIfPossible(fh: FileHandle): Promise<void> {
+  try {
     await fh.sync();
   } catch (err) {
-    // Some platforms and file systems refuse fsync on a folder (Windows, some network mounts);
-    // the rename itself already happened, so this is best effort there.
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
-  } finally {
-    await fh?.close().catch(() => undefined);
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EROFS' && code !== 'EBADF') throw err;
   }
 }
 
 /**
  * A file that becomes visible only on commit(): written to a temp file in the destination's
- * folder, fsync'd by finish(), renamed over the destination by commit(). Until then the previous
- * file is untouched, even if the process is killed.
+ * folder (owner-only, or the mode of the file it replaces), fsync'd by finish(), renamed over
+ * the destination by commit(). Until then the previous file is untouched, even if the process
+ * is killed. A destination that is not a regular file is either refused or, with
+ * `writeThrough`, written in place (then commit() has nothing left to do and abort() cannot
+ * take back what was written).
+ *
+ * States: open → (finish) → finished → (commit) → committed; abort() from any state but
+ * committed → aborted.
  */
 export class AtomicFile {
   readonly dest: string;
+  /** The file being written: the temp file, or `dest` itself when written through. */
   readonly tempPath: string;
+  readonly #placement: Placement;
   #fh: FileHandle | undefined;
   #stream: Writable | undefined;
   #writer: BufferedWriter | undefined;
   #state: 'open' | 'finished' | 'committed' | 'aborted' = 'open';
 
-  private constructor(dest: string, tempPath: string, fh: FileHandle) {
+  private constructor(dest: string, tempPath: string, placement: Placement, fh: FileHandle) {
     this.dest = dest;
     this.tempPath = tempPath;
+    this.#placement = placement;
     this.#fh = fh;
   }
 
-  static async create(dest: string): Promise<AtomicFile> {
+  static async create(dest: string, opts: AtomicFileOptions = {}): Promise<AtomicFile> {
     const resolved = path.resolve(dest);
     const tempPath = tempPathFor(resolved);
+    let placement: Placement | undefined;
     try {
-      const existing = await fsp.stat(resolved).catch(() => undefined);
-      if (existing?.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+      placement = await placementOf(resolved, opts);
+      if (placement.kind === 'through') {
+        // 'w' on a device or FIFO truncates nothing; on a dangling link it creates the file.
+        return new AtomicFile(resolved, resolved, placement, await fsp.open(resolved, 'w', privateFileMode));
+      }
       await removeStaleTemps(resolved);
-      const fh = await fsp.open(tempPath, 'wx');
-      // Replacing a file keeps its permissions (an export someone made private stays private).
-      if (existing) await fh.chmod(existing.mode & 0o7777).catch(() => undefined);
-      return new AtomicFile(resolved, tempPath, fh);
+      // O_EXCL: a name planted in the folder (a symlink) is never followed.
+      const fh = await fsp.open(tempPath, 'wx', privateFileMode);
+      // Exact mode, whatever the umask: a replaced file keeps its own, a new one is 0600.
+      await fh.chmod(placement.mode).catch(() => undefined);
+      return new AtomicFile(resolved, tempPath, placement, fh);
     } catch (err) {
-      await fsp.unlink(tempPath).catch(() => undefined);
+      if (placement?.kind === 'replace') await fsp.unlink(tempPath).catch(() => undefined);
       throw writeError(err, resolved);
     }
+  }
+
+  /** True when the destination is a device, FIFO or link written in place (not atomic). */
+  get writesThrough(): boolean {
+    return this.#placement.kind === 'through';
   }
 
   /**
@@ -168,10 +210,24 @@ export class AtomicFile {
   async copyFrom(src: string): Promise<void> {
     if (this.#stream || this.#writer) throw new Error('copyFrom() after writing');
     try {
+      if (this.#placement.kind === 'through') {
+        // copyFile would truncate and chmod the device itself: stream the bytes instead.
+        const input = await fsp.open(src, 'r');
+        try {
+          for await (const chunk of input.createReadStream({ highWaterMark: 256 * 1024 })) {
+            await writeAll(this.#open(), chunk as Buffer);
+          }
+        } finally {
+          await input.close().catch(() => undefined);
+        }
+        return;
+      }
       await fsp.copyFile(src, this.tempPath);
       // Some platforms copy by replacing the file: fsync the one now at tempPath, not ours.
       await this.#open().close();
       this.#fh = await fsp.open(this.tempPath, 'r+');
+      // copyFile gives the copy the source's mode (libuv fchmods it): set ours again.
+      await this.#fh.chmod(this.#placement.mode);
     } catch (err) {
       throw writeError(err, this.dest);
     }
@@ -185,7 +241,7 @@ export class AtomicFile {
       const ws = this.#stream;
       if (ws && !ws.writableEnded) ws.end();
       if (ws) await finished(ws);
-      await this.#fh.sync();
+      await syncIfPossible(this.#fh);
       // A FileHandle's close() waits for the streams it created to be destroyed.
       ws?.destroy();
       await this.#fh.close();
@@ -199,6 +255,10 @@ export class AtomicFile {
   async commit(): Promise<void> {
     if (this.#state === 'committed') return;
     if (this.#state !== 'finished') throw new Error(`${this.tempPath} committed before finish()`);
+    if (this.#placement.kind === 'through') {
+      this.#state = 'committed'; // the bytes are already there
+      return;
+    }
     try {
       await fsp.rename(this.tempPath, this.dest);
       this.#state = 'committed';
@@ -208,13 +268,16 @@ export class AtomicFile {
     }
   }
 
-  /** Removes the temp file; the destination keeps its previous content. Never throws. */
+  /**
+   * Removes the temp file; the destination keeps its previous content. Never throws. A
+   * destination written through is closed, never removed: it is a device or someone's link.
+   */
   async abort(): Promise<void> {
     if (this.#state === 'committed' || this.#state === 'aborted') return;
     this.#state = 'aborted';
     this.#stream?.destroy();
     await this.#fh?.close().catch(() => undefined);
     this.#fh = undefined;
-    await fsp.unlink(this.tempPath).catch(() => undefined);
+    if (this.#placement.kind === 'replace') await fsp.unlink(this.tempPath).catch(() => undefined);
   }
 }

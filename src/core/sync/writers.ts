@@ -1,4 +1,4 @@
-import type { Row } from '../providers/types.js';
+import type { Row } from '../provider.js';
 
 export type OutputFormat = 'ndjson' | 'csv' | 'xlsx';
 export const outputFormats = ['ndjson', 'csv', 'xlsx'] as const satisfies readonly OutputFormat[];
@@ -31,8 +31,6 @@ export interface Spool {
  * abort() removes every trace. The engine commits all outputs, then saves the state.
  */
 export interface PreparedWrite {
-  /** What the user will find, for the summary line ("12034 records → out.csv"). */
-  describe: string;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -65,4 +63,9 @@ export interface SnapshotOptions {
 export interface OutputOptions {
   /** XLSX worksheet name (sanitised to Excel's rules). */
   sheetName: string;
+  /**
+   * CSV cells exactly as sent, without the leading `'` that keeps a spreadsheet from running
+   * a cell such as `=HYPERLINK(…)` as a formula (CLI.md): for programs that read the CSV.
+   */
+  csvRaw?: boolean;
 }

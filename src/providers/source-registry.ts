@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import { providers } from '../providers/index.js';
-import type { SourceDef } from '../providers/types.js';
-import { IdsyncError, UsageError } from './errors.js';
+import { providers } from './index.js';
+import type { SourceDef } from '../core/provider.js';
+import { IdsyncError, UsageError } from '../core/errors.js';
 
 /**
  * ECNU customised endpoints (/api/v1/customized/<name>) follow the sync protocol with fields

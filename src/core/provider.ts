@@ -66,6 +66,11 @@ export interface SyncSpec {
   granularity: WatermarkGranularity;
   /** A tombstone that must be removed from snapshots (ECNU deleted_mark 1). */
   isDeleted(row: Row): boolean;
+  /**
+   * Whether a record is an active person (in school, employed): what the change feed's
+   * activeBefore/activeAfter say, so that "who left" is one jq filter.
+   */
+  isActive(row: Row): boolean;
   maxPageSize: number;
   defaultPageSize: number;
 }
@@ -73,9 +78,6 @@ export interface SyncSpec {
 export interface Provider {
   id: ProviderId;
   displayName: string;
-  defaultBaseUrl: string;
-  /** Path of the client-credentials token endpoint under the base URL. */
-  tokenPath: string;
   sources: readonly SourceDef[];
   sync: SyncSpec;
   /** Pages of one pull, in order, validated; throws UpstreamError on a bad answer. */

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import type { Row } from '../providers/types.js';
-import type { Spool } from './types.js';
+import type { Row } from '../provider.js';
+import type { Spool } from './writers.js';
 
 /**
  * Lines of a UTF-8 text file, one array per 1 MB chunk read. On a 345 MB spool of 1M records

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import type { Row } from '../provider.js';
+
+export type ChangeOp = 'insert' | 'update' | 'delete';
+
+/**
+ * One change of a snapshot (CLI.md, "Change feed"). `before` and `after` are the stored record
+ * before and after the run: the record as the platform sent it for an NDJSON snapshot, the
+ * row's non-NULL columns as text for a database snapshot, so that replaying the events in
+ * order reproduces the snapshot exactly, whatever its kind.
+ */
+export interface ChangeEvent {
+  /** The run that made the change, and its position in that run (1, 2, …). */
+  run: string;
+  seq: number;
+  /** When the run started (ISO 8601, UTC). */
+  at: string;
+  op: ChangeOp;
+  key: string;
+  /** Whether the person counted as active (in school, employed) before and after. */
+  activeBefore: boolean;
+  activeAfter: boolean;
+  /** Field names whose values differ, sorted. */
+  changed: string[];
+  before: Row | null;
+  after: Row | null;
+}
+
+/** What a snapshot sink calls for each record whose stored version may have changed. */
+export interface ChangeRecorder {
+  /**
+   * Compares a stored record with its new version (null: absent) and, when they differ,
+   * records the event and returns it (a database sink also stores it in `<table>_changes`).
+   * Returns undefined when nothing changed: a record sent again unchanged is no event.
+   */
+  record(key: string, before: Row | null, after: Row | null): ChangeEvent | undefined;
+  /** Writes the events recorded so far; sinks call it between batches to keep memory flat. */
+  flush?(): Promise<void>;
+}
+
+/** `r20261203T093501Z-3f9a1c2b`: sorts by time, unique across hosts in practice. */
+export function newRunId(at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `r${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Field names whose values differ between two versions of a record (own properties only). */
+export function changedFields(before: Row | null, after: Row | null): string[] {
+  const names = new Set<string>();
+  if (before) for (const f of Object.keys(before)) names.add(f);
+  if (after) for (const f of Object.keys(after)) names.add(f);
+  const changed: string[] = [];
+  for (const f of names) {
+    const had = before !== null && Object.hasOwn(before, f);
+    const has = after !== null && Object.hasOwn(after, f);
+    if (had !== has || (had && !sameValue(before[f], after![f]))) changed.push(f);
+  }
+  return changed.sort();
+}
+
+/**
+ * Builds the run's events and hands them, as JSON lines, to `write` (the run's events file)
+ * on flush(). Sequence numbers follow the order the sink reports changes in.
+ */
+export class EventRecorder implements ChangeRecorder {
+  count = 0;
+  readonly counts: Record<ChangeOp, number> = { insert: 0, update: 0, delete: 0 };
+  #pending: string[] = [];
+
+  constructor(
+    readonly run: string,
+    readonly at: string,
+    private readonly isActive: (row: Row) => boolean,
+    private readonly write: (text: string) => Promise<void>,
+  ) {}
+
+  async flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join('');
+    this.#pending = [];
+    await this.write(text);
+  }
+
+  record(key: string, before: Row | null, after: Row | null): ChangeEvent | undefined {
+    if (before === null && after === null) return undefined;
+    const changed = changedFields(before, after);
+    if (before !== null && after !== null && changed.length === 0) return undefined;
+    const op: ChangeOp = before === null ? 'insert' : after === null ? 'delete' : 'update';
+    this.count += 1;
+    this.counts[op] += 1;
+    const event: ChangeEvent = {
+      run: this.run,
+      seq: this.count,
+      at: this.at,
+      op,
+      key,
+      activeBefore: before !== null && this.isActive(before),
+      activeAfter: after !== null && this.isActive(after),
+      changed,
+      before,
+      after,
+    };
+    this.#pending.push(`${JSON.stringify(event)}\n`);
+    return event;
+  }
+}

@@ -1,0 +1,144 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { InterruptedError } from '../errors.js';
+import type { JobState, StateStore } from '../state.js';
+import type { Row } from '../provider.js';
+import { AtomicFile } from '../fs/atomic-file.js';
+import { writeAll } from '../fs/buffered-writer.js';
+import type { OutputFormat, PreparedWrite, SnapshotResult, Spool } from './writers.js';
+import { EventRecorder, type ChangeOp } from './changes.js';
+import type { JobFolder } from './job-folder.js';
+import { stateAfter, type RunOutcome } from './job.js';
+import type { PreparedSnapshot, SnapshotTarget } from './snapshot-target.js';
+
+export type PrepareOutput = (spool: Spool, dest: string, format: OutputFormat, opts: { sheetName: string }) => Promise<PreparedWrite>;
+
+export interface CommitRequest {
+  spool: Spool;
+  mode: 'full' | 'incremental';
+  runId: string;
+  runAt: string;
+  sheetName: string;
+  /** `-o FILE` (not stdout). */
+  out: { target: string; format: OutputFormat } | undefined;
+  snapshot: { target: SnapshotTarget; table: string; updateField: string } | undefined;
+  changes: { file: string; isActive: (row: Row) => boolean } | undefined;
+  /** The job whose state this run moves; undefined for a one-off. */
+  job: { store: StateStore; source: string; folder: JobFolder; previous: JobState | undefined } | undefined;
+  /** Everything about the run but the snapshot's mark, which only the prepared snapshot knows. */
+  outcome: (snapshotMark: string | null) => RunOutcome;
+  /** The run's own work folder (a one-off's events go there). */
+  workDir: string;
+  prepareOutput: PrepareOutput;
+  signal: AbortSignal;
+}
+
+export interface CommitResult {
+  snapshot: SnapshotResult | undefined;
+  /** Events of this run, by kind; undefined without --changes. */
+  changes: (Record<ChangeOp, number> & { delivered: number }) | undefined;
+  /** Saves the job's state (nothing for a one-off): the run's commit point. */
+  saveState(): Promise<void>;
+}
+
+/** The run's events file, written as the snapshot's merge reports changes. */
+async function openEvents(file: string, req: CommitRequest) {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const fh = await fs.open(file, 'w', 0o600);
+  const recorder = new EventRecorder(req.runId, req.runAt, req.changes!.isActive, (text) => writeAll(fh, Buffer.from(text)));
+  return {
+    recorder,
+    async close(): Promise<void> {
+      await recorder.flush();
+      await fh.sync();
+      await fh.close();
+    },
+    discard: () => fh.close().catch(() => undefined),
+  };
+}
+
+/** Copies event files, oldest first, into the changes file: complete on disk before it is renamed into place. */
+async function writeChangesFile(dest: string, files: readonly string[]): Promise<number> {
+  const out = await AtomicFile.create(dest);
+  let lines = 0;
+  try {
+    for (const f of files) {
+      const data = await fs.readFile(f);
+      for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
+      await out.write(data);
+    }
+    await out.finish();
+    await out.commit();
+    return lines;
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
+}
+
+/**
+ * Makes a scanned run durable, in an order a kill at any moment cannot break:
+ * 1. every output, the snapshot's merge and the run's events are written, not yet visible;
+ * 2. a job with a snapshot writes its commit journal (the state to save, the snapshot's mark
+ *    once committed);
+ * 3. the outputs and the snapshot commit;
+ * 4. the changes file gets every event not yet delivered, this run's last;
+ * 5. the job's state is saved (saveState(), the very last step of the run).
+ * A run killed between 2 and 5 is finished by the job's next run (see JobFolder): its events
+ * come again, with the same run ids and sequence numbers, in that run's changes file. So each
+ * change reaches exactly one changes file of a run that saved its state.
+ */
+export async function commitRun(req: CommitRequest): Promise<CommitResult> {
+  const prepared: PreparedWrite[] = [];
+  const seq = (req.job?.previous?.runs ?? 0) + 1;
+  const eventsPath = req.job ? req.job.folder.eventsFile(seq, req.runId) : path.join(req.workDir, 'events.ndjson');
+  let events: Awaited<ReturnType<typeof openEvents>> | undefined;
+  let snap: PreparedSnapshot | undefined;
+  try {
+    if (req.out) prepared.push(await req.prepareOutput(req.spool, req.out.target, req.out.format, { sheetName: req.sheetName }));
+    if (req.snapshot) {
+      if (req.changes) events = await openEvents(eventsPath, req);
+      snap = await req.snapshot.target.prepare(req.spool, {
+        mode: req.mode,
+        table: req.snapshot.table,
+        updateField: req.snapshot.updateField,
+        runId: req.runId,
+        runAt: req.runAt,
+        ...(events ? { changes: events.recorder } : {}),
+      });
+      prepared.push(snap);
+      await events?.close();
+    }
+    if (req.signal.aborted) throw new InterruptedError(String(req.signal.reason));
+    if (req.job && snap) {
+      const state = stateAfter(req.job.previous, req.outcome(snap.markAfterCommit), false);
+      await req.job.folder.writeJournal({ version: 1, run: req.runId, seq, markAfterCommit: snap.markAfterCommit, state });
+    }
+    for (const p of prepared) await p.commit();
+  } catch (err) {
+    await events?.discard();
+    for (const p of prepared) await p.abort();
+    throw err;
+  }
+
+  let delivered = 0;
+  if (req.changes) {
+    const job = req.job;
+    const files = job
+      ? (await job.folder.eventFiles()).filter((f) => f.seq > (job.previous?.deliveredThrough ?? 0) && f.seq <= seq).map((f) => f.file)
+      : [eventsPath];
+    delivered = await writeChangesFile(req.changes.file, files);
+  }
+  const job = req.job;
+  const state = job ? stateAfter(job.previous, req.outcome(snap?.markAfterCommit ?? null), req.changes !== undefined) : undefined;
+  return {
+    snapshot: snap?.result,
+    changes: events ? { ...events.recorder.counts, delivered } : undefined,
+    // The run's last durable act, left to the caller so that nothing but releasing the lock
+    // comes between it and the exit: a run whose state is saved has delivered its changes.
+    // The journal and the delivered events are cleared by the job's next run.
+    saveState: async () => {
+      if (job && state) await job.store.put(job.source, state);
+    },
+  };
+}
