@@ -12,9 +12,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SpoolWriter } from '../core/sync/spool-writer.js';
 import { ecnu } from '../providers/ecnu/index.js';
-import type { Row } from '../providers/types.js';
-import { readLineBatches } from '../sinks/spool-reader.js';
-import type { ChangeEvent, ChangeRecorder } from '../sinks/postgres-changes.js';
+import type { Row } from '../core/provider.js';
+import { readLineBatches } from '../core/sync/spool-reader.js';
+import type { ChangeEvent, ChangeRecorder } from '../core/sync/changes.js';
 import { openPostgresSnapshot } from '../sinks/snapshot-postgres.js';
 
 const { values } = parseArgs({

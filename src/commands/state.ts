@@ -11,10 +11,11 @@ import { snapshotKindOf } from '../core/sync/snapshot-target.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
 import { collectParam } from './option-parsers.js';
 import { formatTable } from '../core/table.js';
+import { parsePostgresTarget } from '../sinks/postgres-url.js';
 
-/** How `state` names a snapshot given on its command line: as `pull` stored it. */
+/** How `state` names a snapshot given on its command line: as `pull` stored it (a URL normalised, without password). */
 function snapshotId(raw: string): string {
-  return snapshotKindOf(raw) === 'postgres' ? raw : path.resolve(raw);
+  return snapshotKindOf(raw) === 'postgres' ? parsePostgresTarget(raw).identity : path.resolve(raw);
 }
 
 export function registerState(program: Command, ctx: CliContext): void {

@@ -1,24 +1,7 @@
 import type pg from 'pg';
+import type { Row } from '../core/provider.js';
+import type { ChangeRecorder } from '../core/sync/changes.js';
 import { quoteIdent } from './postgres-schema.js';
-
-/** One change of a snapshot record, as the engine's change feed defines it (issue 10). */
-export interface ChangeEvent {
-  run: string;
-  seq: number;
-  at: string;
-  op: 'insert' | 'update' | 'delete';
-  key: string;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  changed: string[];
-  activeBefore: boolean;
-  activeAfter: boolean;
-}
-
-export interface ChangeRecorder {
-  /** Compares a stored record with its new version (null = absent); the event, or undefined when nothing changed. */
-  record(key: string, before: Record<string, unknown> | null, after: Record<string, unknown> | null): ChangeEvent | undefined;
-}
 
 /** What differs between the table and the staged run, as SQL over the two. */
 export interface DiffSql {
@@ -71,8 +54,8 @@ export async function recordChanges(client: pg.Client, d: DiffSql, changes: Chan
     if (rows.length === 0) break;
     const cols: [string[], number[], string[], string[], (string | null)[], (string | null)[], string[]] = [[], [], [], [], [], [], []];
     for (const r of rows) {
-      const before = r.b === null ? null : (JSON.parse(r.b) as Record<string, unknown>);
-      const after = r.a === null ? null : (JSON.parse(r.a) as Record<string, unknown>);
+      const before = r.b === null ? null : (JSON.parse(r.b) as Row);
+      const after = r.a === null ? null : (JSON.parse(r.a) as Row);
       const e = changes.record(r.k, before, after);
       if (!e) continue;
       cols[0].push(e.run);
@@ -86,10 +69,11 @@ export async function recordChanges(client: pg.Client, d: DiffSql, changes: Chan
     if (cols[0].length === 0) continue;
     events += cols[0].length;
     await client.query(
-      `INSERT INTO ${changesTable} (run, seq, op, key, before, after, changed)
+      `INSERT INTO ${changesTable} (run, sequence, op, key, before, after, changed)
        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::jsonb[])`,
       cols,
     );
+    await changes.flush?.();
   }
   await client.query('CLOSE idsync_diff');
   return events;

@@ -17,12 +17,15 @@ function where(t: PostgresTarget): string {
  * One line for the user from a node-postgres or socket error. SQLSTATE codes:
  * https://www.postgresql.org/docs/15/errcodes-appendix.html
  */
-export function postgresError(err: unknown, t: PostgresTarget, doing: string): IdsyncError {
+export function postgresError(err: unknown, t: PostgresTarget, doing: string, whenLost = ''): IdsyncError {
   if (err instanceof IdsyncError) return err;
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message.split('\n')[0]! : String(err);
-  if (unreachable.has(code) || /timeout expired|Connection terminated|connection terminated/i.test(message)) {
+  if (/not queryable|Connection terminated|socket has been ended/i.test(message) && doing !== 'cannot connect') {
+    return new NetworkError(`${doing}: lost the connection to ${where(t)} (${message})${whenLost}`, { cause: err });
+  }
+  if (unreachable.has(code) || /timeout expired|Connection terminated/i.test(message)) {
     const reason = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'unknown host' : message;
     return new NetworkError(`${doing}: cannot reach ${where(t)}: ${reason}`, { cause: err });
   }
@@ -30,7 +33,7 @@ export function postgresError(err: unknown, t: PostgresTarget, doing: string): I
   if (code === '28000') return new AuthError(`${doing}: ${where(t)} refused user ${t.user}: ${message}`, { cause: err });
   if (code === '3D000') return new IdsyncError(`${doing}: database ${t.database} does not exist on ${t.host}:${t.port}`, 1, { cause: err });
   if (code === '57P01' || code === '57P02' || code === '57P03' || code.startsWith('08')) {
-    return new NetworkError(`${doing}: lost the connection to ${where(t)} (${message}); the transaction was rolled back`, { cause: err });
+    return new NetworkError(`${doing}: lost the connection to ${where(t)} (${message})${whenLost}`, { cause: err });
   }
   if (code === '42501') return new IdsyncError(`${doing}: permission denied on ${where(t)}: ${message}`, 1, { cause: err });
   if (code === '53100') return new IdsyncError(`${doing}: ${where(t)} is out of disk space`, 1, { cause: err });

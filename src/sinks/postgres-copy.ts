@@ -2,11 +2,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Row } from '../providers/types.js';
+import type { Row } from '../core/provider.js';
 import { cellText } from './cell-text.js';
 import { quoteIdent } from './postgres-schema.js';
-import { uniqueLineBatches } from './spool-reader.js';
-import type { Spool } from './types.js';
+import { uniqueLineBatches } from '../core/sync/spool-reader.js';
+import type { Spool } from '../core/sync/writers.js';
 
 const special = /[\\\n\r\t]/;
 

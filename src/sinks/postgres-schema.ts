@@ -55,11 +55,12 @@ export function checkOwnTable(info: TableInfo, where: string, keyFields: readonl
   }
 }
 
-export const changesColumns = ['run', 'seq', 'op', 'key', 'before', 'after', 'changed'] as const;
+export const changesColumns = ['run', 'sequence', 'op', 'key', 'before', 'after', 'changed'] as const;
 
 /**
- * `<table>_changes`: one row per change event. before/after/changed are jsonb so that they
- * can be queried (`after->>'status'`, `changed ? 'deptName'`); the row order of a run is seq.
+ * `<table>_changes`: one row per change event, the SQLite snapshot's columns. before, after
+ * and changed are jsonb (SQLite keeps JSON text) so that they can be queried and indexed
+ * (`after->>'status'`, `changed ? 'deptName'`); a run's events are in `sequence` order.
  */
 export async function ensureChangesTable(client: pg.Client, schema: string, table: string, where: string): Promise<string> {
   const name = `${table}_changes`;
@@ -67,8 +68,8 @@ export async function ensureChangesTable(client: pg.Client, schema: string, tabl
   const info = await describeTable(client, schema, name);
   if (info === undefined) {
     await client.query(
-      `CREATE TABLE ${q} (run text NOT NULL, seq integer NOT NULL, op text NOT NULL, key text NOT NULL,
-         before jsonb, after jsonb, changed jsonb NOT NULL, PRIMARY KEY (run, seq))`,
+      `CREATE TABLE ${q} (run text NOT NULL, sequence integer NOT NULL, op text NOT NULL, key text NOT NULL,
+         before jsonb, after jsonb, changed jsonb NOT NULL, PRIMARY KEY (run, sequence))`,
     );
     await client.query(`COMMENT ON TABLE ${q} IS '${changesMark}: one row per change of ${table.replace(/'/g, "''")}, in run order'`);
   } else if (!info.comment?.startsWith(changesMark) || changesColumns.some((c) => !info.columns.includes(c))) {
@@ -78,29 +79,33 @@ export async function ensureChangesTable(client: pg.Client, schema: string, tabl
 }
 
 /**
- * `idsync_runs`: the runs committed to each snapshot table of the schema, written in the
- * merge transaction, so that a run whose COMMIT reached the server but whose process died
- * before the local state was saved can be recognised by the next run.
+ * `idsync_runs`, as in the SQLite snapshot: per snapshot table of the schema, the last run
+ * merged into it and the table's size then. Written in the merge transaction, the run id is the
+ * snapshot's mark: a run whose COMMIT reached the server but whose process died before the
+ * local state was saved is recognised by the next run.
  */
-export async function ensureRunsTable(client: pg.Client, schema: string): Promise<string> {
+export interface LastRun {
+  run: string;
+  total: number;
+}
+
+export async function readLastRun(client: pg.Client, schema: string, table: string): Promise<LastRun | undefined> {
+  if (!(await describeTable(client, schema, 'idsync_runs'))) return undefined;
+  const { rows } = await client.query<{ run: string; total: string }>(`SELECT run, total FROM ${quoteIdent(schema)}.idsync_runs WHERE tbl = $1`, [table]);
+  const r = rows[0];
+  return r ? { run: r.run, total: Number(r.total) } : undefined;
+}
+
+export async function writeLastRun(client: pg.Client, schema: string, table: string, run: string, at: string, total: number): Promise<void> {
   const q = `${quoteIdent(schema)}.idsync_runs`;
   // Two jobs on different tables of one schema may both create it: serialise them.
   await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`idsync_runs ${schema}`]);
+  await client.query(`CREATE TABLE IF NOT EXISTS ${q} (tbl text PRIMARY KEY, run text NOT NULL, at text NOT NULL, total bigint NOT NULL)`);
   await client.query(
-    `CREATE TABLE IF NOT EXISTS ${q} (id bigserial PRIMARY KEY, table_name text NOT NULL, run text NOT NULL,
-       committed_at timestamptz NOT NULL DEFAULT now(), total bigint, upserted bigint, deleted bigint)`,
+    `INSERT INTO ${q} (tbl, run, at, total) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tbl) DO UPDATE SET run = excluded.run, at = excluded.at, total = excluded.total`,
+    [table, run, at, total],
   );
-  return q;
-}
-
-export async function lastRun(client: pg.Client, schema: string, table: string): Promise<string | undefined> {
-  const exists = await describeTable(client, schema, 'idsync_runs');
-  if (!exists) return undefined;
-  const { rows } = await client.query<{ run: string }>(
-    `SELECT run FROM ${quoteIdent(schema)}.idsync_runs WHERE table_name = $1 ORDER BY id DESC LIMIT 1`,
-    [table],
-  );
-  return rows[0]?.run;
 }
 
 export interface PgLayout {

@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import { IdsyncError } from '../core/errors.js';
-import { recordChanges, rowOf, type ChangeRecorder } from './postgres-changes.js';
+import { newRunId } from '../core/sync/changes.js';
+import type { PreparedSnapshot, SnapshotPrepareOptions } from '../core/sync/snapshot-target.js';
+import type { SnapshotResult, Spool } from '../core/sync/writers.js';
+import { recordChanges, rowOf } from './postgres-changes.js';
 import { connectPostgres, postgresError, type ConnectOptions } from './postgres-connect.js';
 import { copySpool } from './postgres-copy.js';
 import { advisoryKey, takeAdvisoryLock, type AdvisoryLockOptions } from './postgres-lock.js';
@@ -8,24 +11,17 @@ import {
   checkOwnTable,
   describeTable,
   ensureChangesTable,
-  ensureRunsTable,
-  lastRun,
   planLayout,
   quoteIdent,
+  readLastRun,
   tableMark,
+  writeLastRun,
   type PgLayout,
 } from './postgres-schema.js';
 import { parsePostgresTarget, type PostgresTarget } from './postgres-url.js';
-import type { PreparedWrite, SnapshotOptions, SnapshotResult, Spool } from './types.js';
 
-export type { ChangeEvent, ChangeRecorder } from './postgres-changes.js';
-
-export interface PostgresPrepareOptions extends SnapshotOptions {
-  /** Recorded in idsync_runs in the merge transaction (see lastCommittedRun). */
-  runId?: string;
-  /** When given, the run's events go to `<table>_changes` in the same transaction. */
-  changes?: ChangeRecorder;
-}
+/** runId/runAt default to a fresh run (tests, the bench); the engine always passes its own. */
+export type PostgresPrepareOptions = Omit<SnapshotPrepareOptions, 'runId' | 'runAt'> & Partial<Pick<SnapshotPrepareOptions, 'runId' | 'runAt'>>;
 
 export interface PostgresSnapshotOptions extends ConnectOptions {
   /** The snapshot table (the source's name with '-' made '_'). */
@@ -36,16 +32,20 @@ export interface PostgresSnapshotOptions extends ConnectOptions {
 
 export interface PostgresSnapshot {
   readonly target: PostgresTarget;
+  readonly table: string;
   /** The job's name for this database (the URL without password, normalised). */
   readonly identity: string;
   /** Connects and checks database, schema, table and rights. Call before fetching any page. */
   preflight(): Promise<void>;
   /** The job's advisory lock, held until close(): refuses (exit 6) or waits like --wait. */
   lock(opts?: AdvisoryLockOptions): Promise<void>;
-  /** The id of the last run whose merge was committed to this table, if any. */
-  lastCommittedRun(): Promise<string | undefined>;
+  /**
+   * The snapshot's mark: the last run committed to the table; '' when the table exists without
+   * one (another idsync wrote it); undefined when there is no table.
+   */
+  mark(): Promise<string | undefined>;
   /** Writes the run inside one open transaction; commit() COMMITs, abort() rolls back. */
-  prepare(spool: Spool, opts: PostgresPrepareOptions): Promise<PreparedWrite & { result: SnapshotResult }>;
+  prepare(spool: Spool, opts: PostgresPrepareOptions): Promise<PreparedSnapshot>;
   /** Releases the lock and closes the connection. */
   close(): Promise<void>;
 }
@@ -69,14 +69,15 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
     lockHeld = false;
     await c?.end().catch(() => undefined);
   };
-  const fail = async (err: unknown, doing: string): Promise<never> => {
-    const mapped = postgresError(err, target, doing);
+  const fail = async (err: unknown, doing: string, whenLost = ''): Promise<never> => {
+    const mapped = postgresError(err, target, doing, whenLost);
     await drop();
     throw mapped;
   };
 
   return {
     target,
+    table: opts.table,
     identity: target.identity,
 
     async preflight() {
@@ -120,12 +121,13 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
       }
     },
 
-    async lastCommittedRun() {
+    async mark() {
       const c = await connection();
       try {
-        return await lastRun(c, target.schema, opts.table);
+        if (!(await describeTable(c, target.schema, opts.table))) return undefined;
+        return (await readLastRun(c, target.schema, opts.table))?.run ?? '';
       } catch (err) {
-        return fail(err, 'cannot read idsync_runs');
+        return fail(err, `cannot read the mark of ${where}`);
       }
     },
 
@@ -142,13 +144,15 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
           await drop(); // the server rolls back when the connection goes
         }
       };
+      const runAt = prep.runAt ?? new Date().toISOString();
+      const runId = prep.runId ?? newRunId(new Date(runAt));
       try {
         await c.query('BEGIN');
         open = true;
-        const result = await merge(c, spool, prep);
+        const result = await merge(c, spool, prep, runId, runAt);
         return {
-          describe: `${result.total} records in PostgreSQL ${where} (${result.upserted} upserted, ${result.deleted} deleted)`,
           result,
+          markAfterCommit: runId,
           async commit() {
             if (!open) return;
             try {
@@ -157,14 +161,14 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
             } catch (err) {
               open = false;
               // The COMMIT may or may not have reached the server: idsync_runs tells the next run.
-              await fail(err, `cannot commit the snapshot to ${where}`);
+              await fail(err, `cannot commit the snapshot to ${where}`, '; the next run finds out whether the commit was made (idsync_runs)');
             }
           },
           abort,
         };
       } catch (err) {
         await abort();
-        return fail(err, `cannot write the snapshot to ${where}`);
+        return fail(err, `cannot write the snapshot to ${where}`, '; the transaction was rolled back');
       }
     },
 
@@ -179,25 +183,26 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
    * the changes, then write only the rows that differ. Nothing is emptied: a reader sees the
    * table as it was until COMMIT (MVCC), then as it is.
    */
-  async function merge(c: pg.Client, spool: Spool, prep: PostgresPrepareOptions): Promise<SnapshotResult> {
+  async function merge(c: pg.Client, spool: Spool, prep: PostgresPrepareOptions, runId: string, runAt: string): Promise<SnapshotResult> {
     const info = await describeTable(c, target.schema, opts.table);
     if (info) checkOwnTable(info, where, spool.count > 0 ? [spool.keyField] : opts.keyFields);
     const layout = planLayout(tableQ, info, spool.keyField, spool.fields);
     const key = quoteIdent(layout.columns[0]!);
     const cols = layout.columns.map((col) => `${quoteIdent(col)} text`);
     let gone: string | undefined;
-    let upserted: number;
+    let counts: MergeCounts;
+    const previous = layout.created ? undefined : await readLastRun(c, target.schema, opts.table);
     if (layout.created) {
       // A new table is invisible to others until COMMIT: load it directly, and build the
       // key's index once at the end (a sort) rather than row by row.
       await c.query(`CREATE TABLE ${tableQ} (${cols.join(', ')})`);
       await c.query(`COMMENT ON TABLE ${tableQ} IS '${tableMark}: one row per record of ${opts.table.replace(/'/g, "''")}, key ${layout.columns[0]!.replace(/'/g, "''")}'`);
-      upserted = (await copySpool(c, spool, tableQ, layout.columns, layout.columnOfField)).rows;
+      const rows = (await copySpool(c, spool, tableQ, layout.columns, layout.columnOfField)).rows;
       await c.query(`ALTER TABLE ${tableQ} ADD PRIMARY KEY (${key})`);
+      counts = { upserted: rows, inserted: rows, deleted: 0 };
     } else {
       await c.query(`CREATE TEMP TABLE idsync_stage (${cols.join(', ')}) ON COMMIT DROP`);
       const copied = await copySpool(c, spool, 'idsync_stage', layout.columns, layout.columnOfField);
-      upserted = copied.rows;
       // Temp tables are never auto-analysed: without statistics a million-row join is planned blind.
       await c.query('ANALYZE idsync_stage');
       if (copied.deletedKeys.length > 0 && prep.mode === 'incremental') {
@@ -213,23 +218,28 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
       const diff = { table: tableQ, stage: 'idsync_stage', gone, key: layout.columns[0]!, columns: layout.columns, full: prep.mode === 'full', created: layout.created };
       await recordChanges(c, diff, prep.changes, changesQ);
     }
-    let deleted = 0;
-    if (!layout.created) deleted = await writeDifferences(c, layout, gone, prep.mode === 'full');
+    if (!layout.created) counts = await writeDifferences(c, layout, gone, prep.mode === 'full');
     await ensureUpdateIndex(c, layout, prep.updateField, opts.table);
-    const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${tableQ}`);
-    const result: SnapshotResult = { total: Number(rows[0]!.n), upserted, deleted: prep.mode === 'full' ? 0 : deleted };
-    if (prep.runId !== undefined) {
-      const runsQ = await ensureRunsTable(c, target.schema);
-      await c.query(`INSERT INTO ${runsQ} (table_name, run, total, upserted, deleted) VALUES ($1, $2, $3, $4, $5)`, [
-        opts.table, prep.runId, result.total, result.upserted, result.deleted,
-      ]);
-    }
-    return result;
+    // As in SQLite, the size follows from the last run's, so a small run stays cheap.
+    const total =
+      previous !== undefined
+        ? previous.total + counts!.inserted - counts!.deleted
+        : Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${tableQ}`)).rows[0]!.n);
+    await writeLastRun(c, target.schema, opts.table, runId, runAt, total);
+    return { total, upserted: counts!.upserted, deleted: counts!.deleted };
   }
 }
 
+interface MergeCounts {
+  /** Rows written: inserted, or updated because they differ. */
+  upserted: number;
+  inserted: number;
+  /** Rows removed: tombstones, and for a full pull the keys not sent. */
+  deleted: number;
+}
+
 /** Deletes tombstoned (and for a full pull, unsent) keys, updates rows that differ, inserts new ones. */
-async function writeDifferences(c: pg.Client, layout: PgLayout, gone: string | undefined, full: boolean): Promise<number> {
+async function writeDifferences(c: pg.Client, layout: PgLayout, gone: string | undefined, full: boolean): Promise<MergeCounts> {
   const t = layout.table;
   const key = quoteIdent(layout.columns[0]!);
   let deleted = 0;
@@ -238,16 +248,19 @@ async function writeDifferences(c: pg.Client, layout: PgLayout, gone: string | u
     deleted += (await c.query(`DELETE FROM ${t} t WHERE NOT EXISTS (SELECT 1 FROM idsync_stage s WHERE s.${key} = t.${key})`)).rowCount ?? 0;
   }
   const rest = layout.columns.slice(1);
+  let updated = 0;
   if (rest.length > 0) {
     // Unchanged rows are not rewritten: no dead tuples, no WAL, no trigger for them.
-    await c.query(
+    const r = await c.query(
       `UPDATE ${t} t SET ${rest.map((col) => `${quoteIdent(col)} = s.${quoteIdent(col)}`).join(', ')}
          FROM idsync_stage s WHERE t.${key} = s.${key} AND ${rowOf('t', rest)} IS DISTINCT FROM ${rowOf('s', rest)}`,
     );
+    updated = r.rowCount ?? 0;
   }
   const names = layout.columns.map(quoteIdent).join(', ');
-  await c.query(`INSERT INTO ${t} (${names}) SELECT ${names} FROM idsync_stage s WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE t.${key} = s.${key})`);
-  return deleted;
+  const ins = await c.query(`INSERT INTO ${t} (${names}) SELECT ${names} FROM idsync_stage s WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE t.${key} = s.${key})`);
+  const inserted = ins.rowCount ?? 0;
+  return { upserted: updated + inserted, inserted, deleted };
 }
 
 /** Index on the update-time column (for "what changed since" queries), when it exists. */
