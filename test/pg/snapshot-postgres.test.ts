@@ -154,6 +154,8 @@ describe('PostgreSQL snapshot', () => {
     const p = await prepare([u('002', { name: 'changed' }), u('004')], 'full', { recorder: rec });
     // Between prepare and commit the transaction is open: another session sees the old table.
     const reader = await pgClient((await db.query('SELECT current_database() AS d')).rows[0].d);
+    // A TRUNCATE (or any lock that shuts readers out) makes this reader fail rather than wait.
+    await reader.query(`SET lock_timeout = '3s'`);
     try {
       expect((await reader.query(`SELECT "userId", name FROM ${table} ORDER BY 1`)).rows).toEqual([
         { userId: '001', name: 'n001' },
