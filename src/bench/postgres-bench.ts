@@ -1,42 +1,44 @@
 /**
- * The PostgreSQL snapshot at scale (`npm run bench -- --postgres`): against a throwaway
- * PostgreSQL server with its default durability (fsync on), or IDSYNC_BENCH_DATABASE_URL.
- * Per round: a plain `pull -o out.ndjson` (the yardstick), then the first run into an empty
- * database (postgres-load.js: spool, COPY, merge, COMMIT), then a 1% incremental with
- * --changes into that table. The first run's cost is the pull plus the merge the loader
- * reports: the loader spools the file again only because it runs apart from a pull.
+ * The PostgreSQL snapshot at scale (`npm run bench -- --only postgres`): against a throwaway
+ * PostgreSQL server with its default durability (fsync on), or IDSYNC_BENCH_DATABASE_URL (the
+ * password in PGPASSWORD). Per round, each command its own process, measured from outside:
+ * a plain `pull -o out.ndjson` (the yardstick); the first run of a job into an empty database
+ * (`pull --since last --snapshot postgresql://…`); then 1% of the records changed in the
+ * sandbox (8 in 10 edited, 1 in 10 deleted, 1 in 10 new) and the job's incremental run with
+ * `--changes`.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { repoRoot } from './contenders.js';
 import { median, runNode, type Measured } from './measure.js';
 import type { SandboxInfo } from './sandbox-server.js';
 import { startPgServer } from './throwaway-postgres.js';
 
-const loader = fileURLToPath(new URL('./postgres-load.js', import.meta.url));
 const bin = path.join(repoRoot, 'bin/idsync.js');
 
 interface Round {
   pull: Measured;
-  first: Measured & { mergeMs: number };
-  incremental: Measured & { mergeMs: number; events: number };
+  first: Measured;
+  incremental: Measured & { events: number; changed: number };
 }
 
-/** 1% of the records changed: 8 in 10 edited, 1 in 10 deleted (tombstone), 1 in 10 new keys. */
-async function onePercent(from: string, to: string): Promise<number> {
-  const lines = (await fs.readFile(from, 'utf8')).split('\n').filter(Boolean);
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i += 100) {
-    const r = JSON.parse(lines[i]!) as Record<string, unknown>;
-    const kind = (i / 100) % 10;
-    if (kind === 0) out.push(JSON.stringify({ ...r, deleted_mark: 1 }));
-    else if (kind === 1) out.push(JSON.stringify({ ...r, userId: `new${i}` }));
-    else out.push(JSON.stringify({ ...r, name: `${String(r['name'])}·`, updated_at: '2030-01-01 00:00:00' }));
-  }
-  await fs.writeFile(to, `${out.join('\n')}\n`);
-  return out.length;
+async function mutate(sandbox: SandboxInfo, op: string, count: number): Promise<number> {
+  const res = await fetch(new URL('/__sandbox/mutate', sandbox.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ dataset: 'ecnu-users', op, count }),
+  });
+  if (!res.ok) throw new Error(`sandbox mutate: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { keys: string[] }).keys.length;
+}
+
+/** 1% of the records: 8 in 10 edited, 1 in 10 deleted (tombstones), 1 in 10 new. */
+async function onePercent(sandbox: SandboxInfo): Promise<number> {
+  const n = Math.max(10, Math.round(sandbox.live / 100));
+  return (
+    (await mutate(sandbox, 'update', Math.round(n * 0.8))) + (await mutate(sandbox, 'delete', Math.round(n * 0.1))) + (await mutate(sandbox, 'insert', Math.round(n * 0.1)))
+  );
 }
 
 async function server(): Promise<{ url: string; password: string; stop(): Promise<void> }> {
@@ -58,9 +60,21 @@ async function resetTables(url: string, password: string): Promise<void> {
   await c.end();
 }
 
+async function rowCount(url: string, password: string): Promise<number> {
+  const u = new URL(url);
+  const c = new pg.Client({ host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password, database: u.pathname.slice(1) });
+  await c.connect();
+  try {
+    return Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM ecnu_users')).rows[0]!.n);
+  } finally {
+    await c.end();
+  }
+}
+
 export async function postgresScenario(sandbox: SandboxInfo, rounds: number, tmp: string): Promise<string> {
   const db = await server();
   const rows: Round[] = [];
+  const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   try {
     for (let round = 1; round <= rounds; round++) {
       const dir = await fs.mkdtemp(path.join(tmp, 'idsync-bench-pg-'));
@@ -76,20 +90,22 @@ export async function postgresScenario(sandbox: SandboxInfo, rounds: number, tmp
         };
         const out = path.join(dir, 'out.ndjson');
         const pull = await runNode([bin, 'pull', 'ecnu-users', '-o', out, '--quiet'], env, repoRoot);
+        const lines = (await fs.readFile(out, 'utf8')).split('\n').filter(Boolean).length;
+        await fs.rm(out);
         await resetTables(db.url, db.password);
-        const report = path.join(dir, 'report.json');
-        const first = await runNode([loader, '--records', out, '--url', db.url, '--mode', 'full', '--report', report], env, repoRoot);
-        const r1 = JSON.parse(await fs.readFile(report, 'utf8')) as { mergeMs: number; total: number };
-        if (r1.total !== sandbox.live) throw new Error(`first run left ${r1.total} rows, expected ${sandbox.live}`);
-        const inc = path.join(dir, 'inc.ndjson');
-        await onePercent(out, inc);
-        const incremental = await runNode([loader, '--records', inc, '--url', db.url, '--mode', 'incremental', '--changes', '--report', report], env, repoRoot);
-        const r2 = JSON.parse(await fs.readFile(report, 'utf8')) as { mergeMs: number; events: number };
-        rows.push({ pull, first: { ...first, mergeMs: r1.mergeMs }, incremental: { ...incremental, mergeMs: r2.mergeMs, events: r2.events } });
-        const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+        const job = [bin, 'pull', 'ecnu-users', '--since', 'last', '--snapshot', db.url, '--quiet'];
+        const first = await runNode(job, env, repoRoot);
+        const total = await rowCount(db.url, db.password);
+        if (total !== lines) throw new Error(`the first run left ${total} rows, the plain pull wrote ${lines} lines`);
+        const changed = await onePercent(sandbox);
+        const changes = path.join(dir, 'changes.ndjson');
+        const incremental = await runNode([...job, '--changes', changes], env, repoRoot);
+        const events = (await fs.readFile(changes, 'utf8')).split('\n').filter(Boolean).length;
+        if (events < changed * 0.9) throw new Error(`the incremental run reported ${events} events for ${changed} changes`);
+        rows.push({ pull, first, incremental: { ...incremental, events, changed } });
         console.error(
-          `  round ${round}/${rounds} postgres: pull ${s(pull.wallMs)}, first-run merge ${s(r1.mergeMs)}, ` +
-            `1% incremental ${s(incremental.wallMs)} (${r2.events} events)`,
+          `  round ${round}/${rounds} postgres: pull ${s(pull.wallMs)}, first run ${s(first.wallMs)}, ` +
+            `1% incremental ${s(incremental.wallMs)} (${events} events)`,
         );
       } finally {
         await fs.rm(dir, { recursive: true, force: true });
@@ -104,22 +120,22 @@ export async function postgresScenario(sandbox: SandboxInfo, rounds: number, tmp
 function formatPostgres(records: number, rows: readonly Round[]): string {
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   const mb = (kb: number): string => `${Math.round(kb / 1024)} MB`;
+  const line = (name: string, pick: (r: Round) => Measured): string =>
+    `| ${name} | ${s(median(rows.map((r) => pick(r).wallMs)))} | ${rows.map((r) => s(pick(r).wallMs)).join(', ')} | ${mb(Math.max(...rows.map((r) => pick(r).maxRssKb)))} |`;
   const pull = median(rows.map((r) => r.pull.wallMs));
-  const merge = median(rows.map((r) => r.first.mergeMs));
+  const first = median(rows.map((r) => r.first.wallMs));
   const inc = median(rows.map((r) => r.incremental.wallMs));
-  const firstRss = Math.max(...rows.map((r) => Math.max(r.first.maxRssKb, r.pull.maxRssKb)));
-  const incRss = Math.max(...rows.map((r) => r.incremental.maxRssKb));
   return [
-    `### PostgreSQL snapshot, ${records} live records`,
+    `### PostgreSQL snapshot, ${records} records`,
     '',
-    '| step | median | rounds | peak RSS |',
+    '| command | median | rounds | peak RSS (max) |',
     '|---|---:|---|---:|',
-    `| plain \`pull -o out.ndjson\` | ${s(pull)} | ${rows.map((r) => s(r.pull.wallMs)).join(', ')} | ${mb(Math.max(...rows.map((r) => r.pull.maxRssKb)))} |`,
-    `| first run: merge into an empty database (COPY, key index, COMMIT) | ${s(merge)} | ${rows.map((r) => s(r.first.mergeMs)).join(', ')} | ${mb(Math.max(...rows.map((r) => r.first.maxRssKb)))} |`,
-    `| 1% incremental with --changes (whole process) | ${s(inc)} | ${rows.map((r) => s(r.incremental.wallMs)).join(', ')} | ${mb(incRss)} |`,
+    line('plain `pull ecnu-users -o out.ndjson`', (r) => r.pull),
+    line('first run: `pull --since last --snapshot postgresql://…` into an empty database', (r) => r.first),
+    line('1% changed, then `pull --since last --snapshot postgresql://… --changes c.ndjson`', (r) => r.incremental),
     '',
-    `- first run ≈ pull + merge = ${s(pull + merge)}: **${((pull + merge) / pull).toFixed(2)}×** the plain pull (target ≤ 2×)`,
-    `- 1% incremental: **${s(inc)}** (target ≤ 10 s), merge alone ${s(median(rows.map((r) => r.incremental.mergeMs)))}, ${rows[0]?.incremental.events ?? 0} events`,
-    `- peak RSS: ${mb(firstRss)} (pull or first-run loader), ${mb(incRss)} (incremental) (target ≤ 200 MB)`,
+    `- first run / plain pull: **${(first / pull).toFixed(2)}×** (target ≤ 2×)`,
+    `- 1% incremental: **${s(inc)}** (target ≤ 10 s); ${rows[0]?.incremental.changed ?? 0} records changed, ${rows[0]?.incremental.events ?? 0} events`,
+    `- peak RSS: first run ${mb(Math.max(...rows.map((r) => r.first.maxRssKb)))}, incremental ${mb(Math.max(...rows.map((r) => r.incremental.maxRssKb)))} (target ≤ 200 MB)`,
   ].join('\n');
 }

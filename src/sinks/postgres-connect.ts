@@ -54,14 +54,25 @@ export interface ConnectOptions {
  * is looked up only when the server asks and never lands in the client's enumerable config.
  */
 export async function connectPostgres(t: PostgresTarget, opts: ConnectOptions = {}): Promise<pg.Client> {
-  const env = opts.env ?? process.env;
-  let missing = false;
   let ssl: ReturnType<typeof sslOptions>;
   try {
     ssl = sslOptions(t);
   } catch (err) {
     throw new IdsyncError(`cannot read sslrootcert ${t.sslrootcert}: ${(err as Error).message}`);
   }
+  try {
+    return await attempt(t, ssl, opts);
+  } catch (err) {
+    // sslmode=prefer: a server without TLS answers the SSL request with a refusal; libpq then
+    // connects in plain text, and so do we.
+    if (t.sslmode === 'prefer' && /does not support SSL/i.test((err as Error).message)) return attempt(t, false, opts);
+    throw err;
+  }
+}
+
+async function attempt(t: PostgresTarget, ssl: ReturnType<typeof sslOptions>, opts: ConnectOptions): Promise<pg.Client> {
+  const env = opts.env ?? process.env;
+  let missing = false;
   const client = new pg.Client({
     host: t.host,
     port: t.port,
@@ -84,6 +95,7 @@ export async function connectPostgres(t: PostgresTarget, opts: ConnectOptions = 
     await client.connect();
   } catch (err) {
     await client.end().catch(() => undefined);
+    if (/does not support SSL/i.test((err as Error).message) && t.sslmode === 'prefer') throw err;
     const code = (err as { code?: unknown }).code;
     if (missing && (code === '28P01' || code === '28000')) {
       throw new AuthError(`cannot connect: ${where(t)} asks for a password and none was found; ${passwordHelp}`, { cause: err });

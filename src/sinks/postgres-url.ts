@@ -84,15 +84,16 @@ export function redact(raw: string): string {
 }
 
 /**
- * node-postgres options for libpq's sslmode. node-postgres cannot fall back from TLS to plain
- * (libpq's prefer/allow), so those connect without TLS, as on a local socket; require
- * encrypts without checking the certificate, verify-ca checks the chain, verify-full also the
- * host name (https://www.postgresql.org/docs/15/libpq-ssl.html, table 34.1).
+ * node-postgres options for libpq's sslmode (https://www.postgresql.org/docs/15/libpq-ssl.html,
+ * table 34.1): disable and allow connect in plain text; prefer tries TLS without checking the
+ * certificate and falls back to plain text when the server has no TLS (connectPostgres does
+ * the fallback); require encrypts without checking; verify-ca checks the chain, verify-full
+ * also the host name.
  */
 export function sslOptions(t: PostgresTarget): false | ConnectionOptions {
-  if (t.sslmode === 'disable' || t.sslmode === 'allow' || t.sslmode === 'prefer') return false;
+  if (t.sslmode === 'disable' || t.sslmode === 'allow') return false;
   const ca = t.sslrootcert ? fs.readFileSync(t.sslrootcert, 'utf8') : undefined;
-  if (t.sslmode === 'require') return { rejectUnauthorized: false };
+  if (t.sslmode === 'require' || t.sslmode === 'prefer') return { rejectUnauthorized: false };
   const opts: ConnectionOptions = { rejectUnauthorized: true, ...(ca ? { ca } : {}) };
   if (t.sslmode === 'verify-ca') opts.checkServerIdentity = () => undefined;
   return opts;

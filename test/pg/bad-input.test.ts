@@ -121,6 +121,12 @@ describe('a PostgreSQL target that cannot be used is refused before any write', 
     }
   });
 
+  it('sslmode: prefer falls back to plain text on a server without TLS, require refuses it', async () => {
+    await snap(`${url}?sslmode=prefer`).preflight();
+    await snap(`${url}?sslmode=disable`).preflight();
+    await expect(snap(`${url}?sslmode=require`).preflight()).rejects.toThrow(/^cannot connect: PostgreSQL .*does not support SSL/);
+  });
+
   it('missing database: one clear line', async () => {
     const err = await snap(withPath('/no_such_db')).preflight().catch((e: unknown) => e as Error);
     expect(err.message).toMatch(/^cannot connect: database no_such_db does not exist on 127\.0\.0\.1:\d+$/);
