@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { processConsole } from './core/console.js';
 import { ExitCode, isIdsyncError } from './core/errors.js';
+import { resolveHome } from './core/home.js';
+import { systemErrorMessage } from './commands/system-error.js';
 import type { CliContext } from './cli-context.js';
 import { registerCommands } from './commands/index.js';
 
 const console_ = processConsole();
 const controller = new AbortController();
-const ctx: CliContext = { console: console_, env: process.env, signal: controller.signal };
+const ctx: CliContext = { console: console_, env: process.env, signal: controller.signal, stdin: process.stdin };
 
 // First signal: let the running command stop cleanly (remove temp files, keep state).
 // Second signal: the user insists, so leave at once.
@@ -42,6 +44,8 @@ const program = new Command('idsync')
   .option('-q, --quiet', 'print nothing on stderr but errors')
   .option('--verbose', 'print each request, each retry and stack traces')
   .showSuggestionAfterError(true)
+  // -q and --verbose belong to the program but matter most in `pull --help`: show them there.
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride()
   .configureOutput({
     writeOut: (s) => process.stdout.write(s),
@@ -58,7 +62,9 @@ const program = new Command('idsync')
 registerCommands(program, ctx);
 
 try {
-  await program.parseAsync(process.argv);
+  // A bare `idsync` is a request for help, as with gh: print it on stdout and succeed.
+  if (process.argv.length <= 2) program.outputHelp();
+  else await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = report(err);
 }
@@ -79,6 +85,8 @@ function report(err: unknown): number {
     if (console_.verbose && err.stack) process.stderr.write(`${err.stack}\n`);
     return err.exitCode;
   }
+  const friendly = systemErrorMessage(err, resolveHome(ctx.env));
+  if (friendly) return report(friendly);
   const message = err instanceof Error ? err.message : String(err);
   console_.error(`unexpected error: ${message.split('\n')[0]}${console_.verbose ? '' : ' (run with --verbose for details)'}`);
   if (console_.verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { registerApi } from './api.js';
 import { registerAuth } from './auth.js';
+import { registerCompletion } from './completion.js';
+import { addExamples } from './help-examples.js';
 import { registerLookup } from './lookup.js';
 import { registerPhoto } from './photo.js';
 import { registerPull } from './pull.js';
@@ -19,4 +21,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerPhoto(program, ctx);
   registerApi(program, ctx);
   registerSandbox(program, ctx);
+  registerCompletion(program, ctx);
+  addExamples(program);
 }

@@ -33,7 +33,7 @@ describe('idsync lookup (command layer, in process)', () => {
     expect((JSON.parse(json.stdout) as unknown[]).length).toBe(2);
     const table = await lookup([active[0] as string, active[1] as string, '--provider', 'ecnu'], true);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^departmentId\s+active\s+userType\s+department\s+userId\s+name$/);
+    expect(lines[0]).toMatch(/^userId\s+name\s+departmentId\s+active\s+userType\s+department$/); // key and name first
     expect(lines).toHaveLength(3);
     expect(lines[1]).toContain(active[0]);
   });

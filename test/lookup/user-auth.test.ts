@@ -17,6 +17,7 @@ function grantOptions(w: TestWorld): UserGrantOptions & { close(): Promise<void>
   const dispatcher = createDispatcher(2);
   return {
     provider: 'ecnu',
+    baseUrl: new URL(w.sb.url),
     tokenUrl: new URL('/oauth2/token', w.sb.url),
     credentials: w.sb.credentials.ecnu,
     cache: new TokenCache(w.home),
@@ -118,11 +119,15 @@ describe('signing in as a person', () => {
     expect(r.stderr).toContain(`idsync: not found: ${gone} (signed in)`);
   });
 
-  it('refuses a redirect that carries another state', async () => {
+  it('ignores a redirect that carries another state and keeps waiting for the real one', async () => {
     const loopback = await startLoopbackRedirect({ state: 'expected', timeoutMs: 5000 });
-    const res = await fetch(`${loopback.redirectUri}?code=abc&state=forged`);
-    expect(res.status).toBe(400);
-    await expect(loopback.code).rejects.toThrow(/wrong state/);
+    const forged = await fetch(`${loopback.redirectUri}?code=forged&state=forged`);
+    expect(forged.status).toBe(400);
+    const refusal = await fetch(`${loopback.redirectUri}?error=access_denied&state=forged`);
+    expect(refusal.status).toBe(400);
+    const real = await fetch(`${loopback.redirectUri}?code=abc&state=expected`);
+    expect(real.status).toBe(200);
+    await expect(loopback.code).resolves.toBe('abc');
     await loopback.close();
   });
 
