@@ -1,5 +1,5 @@
-import ora, { type Ora } from 'ora';
 import type { Console } from '../core/console.js';
+import type { Ora } from 'ora';
 
 /** A spinner on stderr, only for a person at a terminal: cron mail and pipes stay clean. */
 export interface Progress {
@@ -23,9 +23,11 @@ export function spinnerOptions(console_: Console, options: ProgressOptions = {})
   return options.env?.['NO_COLOR'] ? { color: false } : {};
 }
 
-export function startProgress(console_: Console, text: string, options: ProgressOptions = {}): Progress {
+/** ora (~35 ms to import) is loaded only when a spinner will be drawn. */
+export async function startProgress(console_: Console, text: string, options: ProgressOptions = {}): Promise<Progress> {
   const drawn = spinnerOptions(console_, options);
   if (!drawn) return silent;
+  const { default: ora } = await import('ora');
   const spinner: Ora = ora({ text, stream: process.stderr, discardStdin: false, ...drawn }).start();
   return {
     update: (t) => {

@@ -85,7 +85,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
   const out = flags.out === undefined ? undefined : resolveOut(flags.out, flags.format);
   if (!out && flags.format) throw new UsageError('--format applies to --out; add -o FILE or -o -');
   if (flags.csvRaw && out?.format !== 'csv') throw new UsageError('--csv-raw applies to CSV output; add -o FILE.csv or --format csv');
-  if (out?.format === 'xlsx' && out.target === '-' && process.stdout.isTTY) {
+  if (out?.format === 'xlsx' && out.target === '-' && con.stdout.isTTY) {
     throw new UsageError('refusing to write an Excel workbook to a terminal; use -o FILE.xlsx or redirect stdout');
   }
   const snapshot = flags.snapshot === undefined ? undefined : await snapshotTarget(flags.snapshot, source.keyFields, ctx.env);
@@ -111,7 +111,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
     onRetry: (e) => progress.update(`${source.name}: ${retrySummary(e)}`),
     connections: Math.max(4, flags.concurrency * 2),
   });
-  const progress = startProgress(con, `${source.name}: starting`, { dataOnStdout: output?.target === '-', env });
+  const progress = await startProgress(con, `${source.name}: starting`, { dataOnStdout: output?.target === '-', env });
   const started = Date.now();
   try {
     const result = await runPull(

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idsync, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { tempDir } from '../support/env.js';
 import { drip, endless, hostileEnv, sendJson, startHostile, type HostileServer } from './hostile-server.js';
 
 /**

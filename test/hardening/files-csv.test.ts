@@ -5,7 +5,9 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { escapeFormula } from '../../src/sinks/output-csv.js';
-import { idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { readNdjson } from '../support/ndjson.js';
 
 // #11.5: a cell such as =HYPERLINK(…) from the platform ran as a formula in the reader's
 // spreadsheet. CLI.md: CSV cells and header names starting with = + - @ TAB CR get a leading
@@ -58,7 +60,7 @@ async function pullCsv(args: string[]): Promise<Record<string, string>> {
   const file = path.join(home, `out-${args.length}.csv`);
   const r = await idsync(['pull', 'ecnu-staff', '-o', file, ...args], env);
   expect(r.exitCode).toBe(0);
-  const rows = parse(await fsp.readFile(file), { bom: true, columns: true }) as Record<string, string>[];
+  const rows = parse<Record<string, string>>(await fsp.readFile(file), { bom: true, columns: true });
   return rows.find((row) => row['userId'] === key)!;
 }
 

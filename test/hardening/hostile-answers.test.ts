@@ -6,7 +6,9 @@ import { ApiClient } from '../../src/core/api-client.js';
 import { isLoopbackHost, parseServiceUrl } from '../../src/core/endpoints.js';
 import { createDispatcher, loopbackAwareLookup } from '../../src/core/http.js';
 import { defaultRetryPolicy } from '../../src/core/retry.js';
-import { idsync, readNdjson, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { readNdjson } from '../support/ndjson.js';
+import { tempDir } from '../support/env.js';
 import { ecnuOk, ecnuPage, hostileEnv, sendJson, startHostile, type HostileServer } from './hostile-server.js';
 
 /**

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeTerminal, platformText } from '../../src/core/terminal-text.js';
 import { renderTable } from '../../src/lookup/record-output.js';
-import { idsync, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { tempDir } from '../support/env.js';
 import { ecnuOk, forged, hostileEnv, rawControl, sendJson, startHostile, type HostileServer } from './hostile-server.js';
 
 /**

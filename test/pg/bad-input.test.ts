@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, UsageError } from '../../src/core/errors.js';
 import { parsePostgresTarget } from '../../src/sinks/postgres-url.js';
 import { openPostgresSnapshot, type PostgresSnapshot } from '../../src/sinks/snapshot-postgres.js';
-import { writeTestSpool } from '../helpers/spool.js';
+import { writeTestSpool } from '../support/spool.js';
 import { freshDatabase, pgClient, pgServer } from './helpers.js';
 
 let url: string;
@@ -31,6 +31,16 @@ function snap(target: string, env: NodeJS.ProcessEnv = pgServer().env, table = '
   const s = openPostgresSnapshot(target, { table, keyFields: ['userId', 'userid'], env, connectTimeout: 5 });
   open.push(s);
   return s;
+}
+
+/** The error a promise rejects with (the test fails if it resolves). */
+async function failure(p: Promise<unknown>): Promise<Error & { exitCode: number }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { exitCode: number };
+  }
+  throw new Error('expected a failure');
 }
 
 function withPath(p: string): string {
@@ -91,9 +101,7 @@ describe('a PostgreSQL target that cannot be used is refused before any write', 
   });
 
   it('wrong password: exit 3, no password in the message', async () => {
-    const err = await snap(url, { PGPASSWORD: 'wrong-pw-123', HOME: '/nonexistent' })
-      .preflight()
-      .catch((e: unknown) => e as Error & { exitCode: number });
+    const err = await failure(snap(url, { PGPASSWORD: 'wrong-pw-123', HOME: '/nonexistent' }).preflight());
     expect(err.exitCode).toBe(ExitCode.auth);
     expect(err.message).toMatch(/rejected the password of user idsync/);
     expect(err.message).not.toContain('wrong-pw-123');
@@ -128,12 +136,12 @@ describe('a PostgreSQL target that cannot be used is refused before any write', 
   });
 
   it('missing database: one clear line', async () => {
-    const err = await snap(withPath('/no_such_db')).preflight().catch((e: unknown) => e as Error);
+    const err = await failure(snap(withPath('/no_such_db')).preflight());
     expect(err.message).toMatch(/^cannot connect: database no_such_db does not exist on 127\.0\.0\.1:\d+$/);
   });
 
   it('missing schema: one clear line', async () => {
-    const err = await snap(`${url}?schema=nope`).preflight().catch((e: unknown) => e as Error);
+    const err = await failure(snap(`${url}?schema=nope`).preflight());
     expect(err.message).toMatch(/schema nope does not exist in database idsync_t_\w+ on 127\.0\.0\.1:\d+; create it/);
     expect(err.message).not.toContain('\n');
   });
@@ -163,9 +171,7 @@ describe('the advisory lock', () => {
   it('a second holder is refused with exit 6, naming the first', async () => {
     const a = snap(url);
     await a.lock();
-    const err = await snap(url)
-      .lock()
-      .catch((e: unknown) => e as Error & { exitCode: number });
+    const err = await failure(snap(url).lock());
     expect(err.exitCode).toBe(ExitCode.locked);
     expect(err.message).toMatch(/another idsync run is writing table public\.ecnu_users .*\(idsync on .* pid \d+/);
     // Another table of the same database is another job.

@@ -13,7 +13,9 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { cellText } from '../../src/sinks/cell-text.js';
 import { prepareOutput } from '../../src/sinks/output.js';
 import { postgresSnapshotTarget } from '../../src/sinks/snapshot-postgres-target.js';
-import { idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { readNdjson } from '../support/ndjson.js';
 import { freshDatabase, pgClient, pgServer } from './helpers.js';
 
 type Row = Record<string, unknown>;

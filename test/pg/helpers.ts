@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import type { ChangeEvent, ChangeRecorder } from '../../src/sinks/postgres-changes.js';
+import type { ChangeEvent, ChangeRecorder } from '../../src/core/sync/changes.js';
 
 /** The test server's URL (no password) and an environment that carries its password. */
 export function pgServer(): { url: string; env: NodeJS.ProcessEnv } {

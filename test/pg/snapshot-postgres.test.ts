@@ -4,9 +4,9 @@ import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/errors.js';
-import type { Row } from '../../src/providers/types.js';
+import type { Row } from '../../src/core/provider.js';
 import { openPostgresSnapshot, type PostgresSnapshot } from '../../src/sinks/snapshot-postgres.js';
-import { writeTestSpool } from '../helpers/spool.js';
+import { writeTestSpool } from '../support/spool.js';
 import { freshDatabase, pgClient, pgServer, testRecorder } from './helpers.js';
 
 let dir: string;

@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type FaultOptions, type Sandbox } from '../../src/sandbox/index.js';
-import { idsync, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { digest, expectSnapshotIsTruth, lines, stateFile, summaryLine, tempFilesIn } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { lines } from '../support/ndjson.js';
+import { digest, expectSnapshotIsTruth, stateFile, summaryLine, tempFilesIn } from '../support/snapshot-checks.js';
 
 /**
  * Issue 5, items 1 and 8: every transient fault the sandbox injects, at a rate that hits many

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeTestSpool } from '../helpers/spool.js';
+import { writeTestSpool } from '../support/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
 import type { Row } from '../../src/core/provider.js';
 import { prepareOutput } from '../../src/sinks/output.js';
@@ -70,7 +70,7 @@ describe('csv output', () => {
     expect(text.endsWith('\r\n')).toBe(true);
     // A lone LF or CR inside a value is quoted too, or line-based readers would split the record.
     expect(text).toContain(',"line 1\nline 2\rline 3",');
-    const records = parse(text, { bom: true, columns: true }) as Record<string, string>[];
+    const records = parse<Record<string, string>>(text, { bom: true, columns: true });
     expect(records).toEqual([
       { userId: '00123', name: '张伟', dept: '计算机, 软件学院', note: 'says "hi"', active: 'true', score: '12.5', tags: '', extra: '', deleted_mark: '' },
       { userId: '20210001', name: "O'Brien", dept: '', note: 'line 1\nline 2\rline 3', active: 'false', score: '0', tags: '', extra: '', deleted_mark: '' },
@@ -169,7 +169,7 @@ describe('a key that came twice', () => {
       expect(wb.worksheets[0]!.rowCount).toBe(4);
       expect(wb.worksheets[0]!.getCell('B4').text).toBe('张伟 (updated)');
     } else {
-      const records = parse(await fs.readFile(dest, 'utf8'), { bom: true, columns: true }) as Record<string, string>[];
+      const records = parse<Record<string, string>>(await fs.readFile(dest, 'utf8'), { bom: true, columns: true });
       expect(records.map((r) => r['name'])).toEqual(["O'Brien", '王芳', '张伟 (updated)']);
     }
   });

@@ -8,8 +8,9 @@ import type { CliContext } from '../../src/cli-context.js';
 import { commandPath } from '../../src/commands/help-examples.js';
 import { registerCommands } from '../../src/commands/index.js';
 import { Console } from '../../src/core/console.js';
-import { Buffered } from '../lookup/sandbox-env.js';
-import { idsync, tempDir } from '../helpers/cli.js';
+import { Buffered } from '../support/in-process.js';
+import { idsync } from '../support/cli.js';
+import { tempDir } from '../support/env.js';
 
 const run = promisify(execFile);
 

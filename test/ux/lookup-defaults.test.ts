@@ -5,7 +5,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecords } from '../../src/core/table.js';
 import { renderTable } from '../../src/lookup/record-output.js';
-import { bin, ndjson, runCli, startWorld, type TestWorld } from '../lookup/sandbox-env.js';
+import { binPath as bin } from '../support/cli.js';
+import { parseNdjson as ndjson } from '../support/ndjson.js';
+import { runInProcess as runCli } from '../support/in-process.js';
+import { startWorld, type TestWorld } from '../support/env.js';
 
 const run = promisify(execFile);
 

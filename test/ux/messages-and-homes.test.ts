@@ -7,8 +7,9 @@ import { sandboxBanner } from '../../src/commands/sandbox.js';
 import { spinnerOptions } from '../../src/commands/progress.js';
 import { Console } from '../../src/core/console.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { binPath, idsync, repoRoot, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { Buffered } from '../lookup/sandbox-env.js';
+import { binPath, idsync, repoRoot } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { Buffered } from '../support/in-process.js';
 
 let sandbox: Sandbox;
 let root: string;
@@ -72,10 +73,10 @@ describe('sign-in', () => {
   it('auth login warns when the environment overrides the stored credentials', async () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);
-    const r = await idsync(['auth', 'login', 'ecnu', '--client-id', 'other', '--client-secret-stdin', '--no-verify'], env, { input: 's3cret\n', stdin: 'pipe' });
+    const r = await idsync(['auth', 'login', 'ecnu', '--client-id', 'other', '--client-secret-stdin', '--no-verify'], env, { input: 's3cret\n' });
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain('IDSYNC_ECNU_CLIENT_ID and IDSYNC_ECNU_CLIENT_SECRET are set in the environment and override the stored credentials');
-    const quiet = await idsync(['auth', 'login', 'tongji', '--client-id', 'x', '--client-secret-stdin', '--no-verify'], { PATH: env.PATH ?? '', HOME: home, IDSYNC_HOME: home }, { input: 's\n', stdin: 'pipe' });
+    const quiet = await idsync(['auth', 'login', 'tongji', '--client-id', 'x', '--client-secret-stdin', '--no-verify'], { PATH: env.PATH ?? '', HOME: home, IDSYNC_HOME: home }, { input: 's\n' });
     expect(quiet.stderr).not.toContain('warning');
   });
 

@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { readNdjson } from '../support/ndjson.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

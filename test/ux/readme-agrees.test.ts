@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinSources } from '../../src/providers/source-registry.js';
-import { repoRoot } from '../helpers/cli.js';
+import { repoRoot } from '../support/cli.js';
 
 describe('README', () => {
   it("the sources table's key column agrees with idsync sources", () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { editDistance, nearest } from '../../src/core/suggest.js';
-import { idsync, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { tempDir } from '../support/env.js';
 
 describe('edit distance and the nearest name', () => {
   it.each([

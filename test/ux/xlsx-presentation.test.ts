@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeTestSpool } from '../helpers/spool.js';
-import type { Row } from '../../src/providers/types.js';
+import { writeTestSpool } from '../support/spool.js';
+import type { Row } from '../../src/core/provider.js';
 import { prepareOutput } from '../../src/sinks/index.js';
 
 let dir: string;

@@ -212,7 +212,10 @@ export class AtomicFile {
   /** Appends a line and its '\n'; returns a promise only when the buffer had to be written. */
   writeLine(line: Buffer): void | Promise<void> {
     const wait = this.#buffered.writeLine(line);
-    if (wait) return wait.catch((err: unknown) => Promise.reject(writeError(err, this.dest)));
+    if (wait)
+      return wait.catch((err: unknown) => {
+        throw writeError(err, this.dest);
+      });
   }
 
   /** Replaces the content by a copy of `src` (copy_file_range/reflink where the OS has it). */

@@ -23,7 +23,7 @@ export async function fetchCursorPage(client: ApiClient, path: string, query: Re
     if (!data.success) throw new UpstreamError(`tongji sent a malformed page for ${path}`, { transient: true, reason: 'malformed page' });
   });
   const data = pageDataSchema.parse((answer.body as { data?: unknown }).data ?? {});
-  const rows = (data.userInfos ?? []) as unknown[];
+  const rows = data.userInfos ?? [];
   for (const row of rows) {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
       throw new UpstreamError(`tongji sent a row that is not an object for ${path}`);
