@@ -217,7 +217,7 @@ function codesOf(err: unknown): string[] {
 
 /** A few words for the spinner: "connection refused". */
 export function networkReason(err: unknown): string {
-  for (const code of codesOf(err)) if (plainWords[code]) return plainWords[code] as string;
+  for (const code of codesOf(err)) if (plainWords[code]) return plainWords[code];
   if (err instanceof Error && err.message === 'terminated') return 'connection closed by the other side';
   return 'network error';
 }

@@ -114,7 +114,7 @@ export async function retrying<T>(o: RetryLoopOptions, attempt: (ctx: AttemptCon
       return await attempt({ attempt: n, excludeFromBudget: (ms) => (started += ms) });
     } catch (err) {
       if (o.signal?.aborted || !(err instanceof Error)) throw err;
-      failure = err as RetryableError;
+      failure = err;
       if (failure.transient !== true) throw failure;
     }
     const gaveUp = (why: string) => {

@@ -8,7 +8,6 @@
 
 // C0 controls, DEL, C1 controls (U+0080–U+009F: 8-bit CSI and OSC on some terminals), bidi
 // marks, embeddings, overrides and isolates, and the Unicode line and paragraph separators.
-// eslint-disable-next-line no-control-regex
 const unsafe = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

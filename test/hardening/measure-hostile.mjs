@@ -4,7 +4,9 @@
 // For each hostile answer it runs `idsync pull` under /usr/bin/time and prints the exit code,
 // the first line of stderr, the peak RSS of the CLI, the time until it gave up and how many
 // bytes the server managed to send before the client dropped the connection.
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
+import { clearInterval, setInterval } from 'node:timers';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';

@@ -14,10 +14,10 @@ import { tempDir } from '../support/env.js';
 
 const run = promisify(execFile);
 
-function program(): Command {
+async function program(): Promise<Command> {
   const ctx: CliContext = { console: new Console({ stdout: new Buffered(), stderr: new Buffered() }), env: {}, signal: new AbortController().signal };
   const p = new Command('idsync');
-  registerCommands(p, ctx);
+  await registerCommands(p, ctx);
   return p;
 }
 
@@ -43,8 +43,8 @@ afterAll(async () => {
 });
 
 describe('help', () => {
-  it('every command ends its help with examples of itself', () => {
-    const commands = allCommands(program());
+  it('every command ends its help with examples of itself', async () => {
+    const commands = allCommands(await program());
     expect(commands.length).toBeGreaterThan(15);
     for (const cmd of commands) {
       const text = helpOf(cmd);
