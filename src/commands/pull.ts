@@ -88,7 +88,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
   if (out?.format === 'xlsx' && out.target === '-' && con.stdout.isTTY) {
     throw new UsageError('refusing to write an Excel workbook to a terminal; use -o FILE.xlsx or redirect stdout');
   }
-  const snapshot = flags.snapshot === undefined ? undefined : await snapshotTarget(flags.snapshot);
+  const snapshot = flags.snapshot === undefined ? undefined : await snapshotTarget(flags.snapshot, source.keyFields, ctx.env);
   if (snapshot && out && out.target === snapshot.id) throw new UsageError('--out and --snapshot must be different files');
   const changes = flags.changes === undefined ? undefined : path.resolve(flags.changes);
   if (changes && !snapshot) throw new UsageError('--changes needs --snapshot: the changes are those of the snapshot');
@@ -178,12 +178,16 @@ function checkPageSize(con: Console, source: SourceDef, provider: Provider, page
 }
 
 /** A `--snapshot` target by its name (CLI.md): anything else is a usage error, caught before any request. */
-async function snapshotTarget(raw: string): Promise<SnapshotTarget> {
+async function snapshotTarget(raw: string, keyFields: readonly string[], env: NodeJS.ProcessEnv): Promise<SnapshotTarget> {
   const kind = snapshotKindOf(raw);
   if (kind === undefined) {
     throw new UsageError(`--snapshot ${raw}: name an NDJSON file (.ndjson, .jsonl), an SQLite database (.sqlite, .db) or a postgresql:// URL`);
   }
-  if (kind === 'postgres') throw new UsageError('--snapshot postgresql://…: PostgreSQL snapshots are not available in this version yet');
+  if (kind === 'postgres') {
+    // pg loads only for a PostgreSQL snapshot (start-up time of every other run).
+    const { postgresSnapshotTarget } = await import('../sinks/snapshot-postgres-target.js');
+    return postgresSnapshotTarget(raw, keyFields, env);
+  }
   const { fileSnapshotTarget } = await import('../sinks/snapshot-files.js');
   return fileSnapshotTarget(path.resolve(raw), kind);
 }

@@ -12,10 +12,11 @@ import { formatShanghai } from '../core/sync/shanghai-time.js';
 import { collectParam } from './option-parsers.js';
 import { formatRows, terminalWidth } from '../core/table.js';
 import { displayTime, withZone } from '../core/time-format.js';
+import { parsePostgresTarget } from '../sinks/postgres-url.js';
 
-/** How `state` names a snapshot given on its command line: as `pull` stored it. */
+/** How `state` names a snapshot given on its command line: as `pull` stored it (a URL normalised, without password). */
 function snapshotId(raw: string): string {
-  return snapshotKindOf(raw) === 'postgres' ? raw : path.resolve(raw);
+  return snapshotKindOf(raw) === 'postgres' ? parsePostgresTarget(raw).identity : path.resolve(raw);
 }
 
 export function registerState(program: Command, ctx: CliContext): void {
