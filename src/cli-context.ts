@@ -6,4 +6,9 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM; long-running work passes it down. */
   signal: AbortSignal;
+  /**
+   * Standard input, when the program may read it unasked (lookup ids from a pipe). Absent in
+   * in-process tests, so that they never wait on the test runner's own stdin.
+   */
+  stdin?: NodeJS.ReadStream;
 }

@@ -11,15 +11,21 @@ import { sandboxClientEnv, startSandbox, type Sandbox } from './sandbox/index.js
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'idsync.js');
 const outDir = path.join(process.cwd(), 'idsync-demo');
+// What a reader can type after `npm ci`: there is no `idsync` on PATH (`npx idsync` works too).
+const shown = `node ${path.relative(process.cwd(), bin) || bin}`;
 
 function run(sandbox: Sandbox, args: string[]): Promise<void> {
   const env = { ...process.env, IDSYNC_HOME: path.join(outDir, 'home'), ...sandboxClientEnv(sandbox) };
-  process.stderr.write(`\n$ idsync ${args.join(' ')}\n`);
+  process.stderr.write(`\n$ ${shown} ${args.map(shellWord).join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`idsync ${args[0]} exited with ${code}`))));
   });
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 async function lines(file: string): Promise<number> {
@@ -52,17 +58,22 @@ async function main(): Promise<void> {
 
     const snapshot = await lines(path.join(outDir, 'staff.ndjson'));
     const changes = await lines(path.join(outDir, 'staff-changes.ndjson'));
+    const changed = updated.length + departed.length + deleted.length + inserted.length;
     process.stderr.write(
       [
         '',
         'What the demo wrote:',
         `  ${rel('staff-full.csv')}         the full pull, for Excel (UTF-8 with BOM)`,
         `  ${rel('staff-changes.ndjson')}   the incremental run: ${changes} records, the deleted one with deleted_mark 1`,
+        ...(changes > changed
+          ? [`  (${changes} records for ${changed} changes: each run reaches back --overlap, 300 s, so records changed just before it come again; apply by key)`]
+          : []),
         `  ${rel('staff.ndjson')}           the merged snapshot: ${snapshot} people, one line each, deletions applied`,
         `  ${rel('tongji-students.sqlite')} Tongji students as an SQLite table (tongji_students)`,
         `  ${rel('home')}                   IDSYNC_HOME: token cache and sync state`,
         '',
-        'Try:',
+        'Try (the sandbox has stopped; these read what the demo left):',
+        `  IDSYNC_HOME=${rel('home')} ${shown} state show`,
         `  jq -c 'select(.deleted_mark == 1)' ${rel('staff-changes.ndjson')}`,
         `  sqlite3 ${rel('tongji-students.sqlite')} 'select statusCode, count(*) from tongji_students group by 1'`,
         '',

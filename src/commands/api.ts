@@ -3,6 +3,7 @@ import type { CliContext } from '../cli-context.js';
 import { resolveEndpoints } from '../core/endpoints.js';
 import { IdsyncError } from '../core/errors.js';
 import { openSession } from '../core/session.js';
+import { platformText } from '../core/terminal-text.js';
 import { consentWarning, createMasker, maskedNote } from '../lookup/mask-id-number.js';
 import { getRawAnswer, resolveApiPath } from '../lookup/raw-api.js';
 import { providerIds, type ProviderId } from '../core/provider.js';
@@ -56,7 +57,7 @@ async function api(ctx: CliContext, rawPath: string, flags: ApiFlags): Promise<v
         const body = masker.apply(answer.json);
         await con.data(`${con.stdout.isTTY ? JSON.stringify(body, null, 2) : JSON.stringify(body)}\n`);
       } else if (con.stdout.isTTY && !/^text\//i.test(answer.contentType)) {
-        throw new IdsyncError(`the answer is ${answer.contentType || 'untyped'} (${answer.body.length} bytes), not JSON; redirect standard output to a file to keep it`);
+        throw new IdsyncError(`the answer is ${platformText(answer.contentType || 'untyped', 60)} (${answer.body.length} bytes), not JSON; redirect standard output to a file to keep it`);
       } else {
         // Raw bytes (a photo) for a pipe or a file, exactly as sent; process.stdout takes a Buffer.
         const out = con.stdout as unknown as { write(chunk: Uint8Array): boolean; once(e: 'drain', l: () => void): unknown };

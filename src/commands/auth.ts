@@ -9,6 +9,7 @@ import { exchangeCode, passwordGrant, setUserSubject, type UserGrantOptions } fr
 import { resolveEndpoints } from '../core/endpoints.js';
 import { AuthError, UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
+import { displayTime, displayZone } from '../core/time-format.js';
 import { createDispatcher } from '../core/http.js';
 import { defaultRetryPolicy } from '../core/retry.js';
 import { providerIds, type ProviderId } from '../core/provider.js';
@@ -35,7 +36,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
       if (!clientId) throw new UsageError('--client-id must not be empty');
       const secret = flags.clientSecretStdin
         ? await readSecretFromStdin()
-        : await promptSecret(`${provider} client secret for ${clientId}: `);
+        : await promptSecret(`${provider} client secret for ${clientId}: `, ctx.signal);
       if (!secret) throw new UsageError('the client secret is empty');
       const store = new CredentialStore(home.root);
       const cache = new TokenCache(home.root);
@@ -44,6 +45,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
         try {
           await new ClientTokenSource({
             provider,
+            baseUrl: endpoints.baseUrl,
             tokenUrl: endpoints.tokenUrl,
             credentials: { clientId, clientSecret: secret },
             cache,
@@ -51,12 +53,13 @@ export function registerAuth(program: Command, ctx: CliContext): void {
             retry: { ...defaultRetryPolicy, attempts: 3 },
             log: (m) => ctx.console.debug(m),
             signal: ctx.signal,
-          }).get();
+          }).verify();
         } finally {
           await dispatcher.close();
         }
       }
       store.set(provider, { clientId, clientSecret: secret });
+      warnEnvironmentOverrides(ctx, provider);
       ctx.console.info(
         `${provider}: credentials for client ${clientId} ${flags.verify ? 'verified and ' : ''}stored in ${store.path}`,
       );
@@ -105,9 +108,10 @@ export function registerAuth(program: Command, ctx: CliContext): void {
       for (const r of rows) {
         const who = r.credentials ? `client ${r.credentials.clientId} (${r.credentials.origin})` : 'not logged in';
         const valid = r.tokens.filter((t) => t.valid && t.kind === 'client');
-        const token = valid.length ? `token valid until ${valid[0]?.expiresAt}` : 'no valid token cached';
+        const until = valid[0]?.expiresAt;
+        const token = until !== undefined ? `token valid until ${displayTime(until)} ${displayZone}` : 'no valid token cached';
         const person = r.user?.subject ?? 'a person';
-        const user = !r.user ? '' : r.user.valid ? `; signed in as ${person} until ${r.user.expiresAt}` : `; signed-in session of ${person} expired`;
+        const user = !r.user ? '' : r.user.valid ? `; signed in as ${person} until ${displayTime(r.user.expiresAt)} ${displayZone}` : `; signed-in session of ${person} expired`;
         lines.push(`${r.provider}: ${who}; ${r.baseUrl ?? 'bad base URL'}; ${token}${user}`);
       }
       await ctx.console.data(`${lines.join('\n')}\n`);
@@ -132,6 +136,13 @@ export function registerAuth(program: Command, ctx: CliContext): void {
     });
 
   registerUserLogin(auth, ctx);
+}
+
+/** Stored credentials are not the ones in use while the environment names others (resolveCredentials). */
+function warnEnvironmentOverrides(ctx: CliContext, provider: ProviderId): void {
+  const prefix = `IDSYNC_${provider.toUpperCase()}_`;
+  const set = [`${prefix}CLIENT_ID`, `${prefix}CLIENT_SECRET`].filter((name) => ctx.env[name]);
+  if (set.length) ctx.console.warn(`${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set in the environment and override${set.length > 1 ? '' : 's'} the stored credentials; unset ${set.length > 1 ? 'them' : 'it'} to use these`);
 }
 
 interface UserLoginFlags {
@@ -172,12 +183,14 @@ function registerUserLogin(auth: Command, ctx: CliContext): void {
       const dispatcher = createDispatcher(1);
       const grantOptions: UserGrantOptions = {
         provider,
+        baseUrl: endpoints.baseUrl,
         tokenUrl: endpoints.tokenUrl,
         credentials: creds,
         cache: new TokenCache(home.root),
         dispatcher,
         timeoutMs: defaultRetryPolicy.timeoutMs,
         signal: ctx.signal,
+        log: (m) => ctx.console.debug(m),
       };
       try {
         const token =
@@ -185,7 +198,7 @@ function registerUserLogin(auth: Command, ctx: CliContext): void {
             ? await passwordGrant(grantOptions, (flags.username as string).trim(), password)
             : await signInWithBrowser(ctx, flags, grantOptions, authorizeEndpoint as URL);
         ctx.console.info(
-          `${provider}: signed in${token.subject ? ` as ${token.subject}` : ''} until ${new Date(token.expiresAt).toISOString()}; token kept in ${home.tokensFile}`,
+          `${provider}: signed in${token.subject ? ` as ${token.subject}` : ''} until ${displayTime(token.expiresAt)} ${displayZone}; token kept in ${home.tokensFile}`,
         );
       } finally {
         await dispatcher.close();

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { didYouMean } from '../core/suggest.js';
 
 /** commander argParsers: a bad value becomes a one-line usage error before any request. */
 export function intInRange(min: number, max: number) {
@@ -13,7 +14,7 @@ export function intInRange(min: number, max: number) {
 export function oneOf<T extends string>(values: readonly T[]) {
   return (raw: string): T => {
     if ((values as readonly string[]).includes(raw)) return raw as T;
-    throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+    throw new InvalidArgumentError(`expected one of ${values.join(', ')}${didYouMean(raw, values)}`);
   };
 }
 

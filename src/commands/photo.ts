@@ -12,6 +12,9 @@ import { directories, directoryOf } from '../providers/index.js';
 import { intInRange, oneOf } from './option-parsers.js';
 import { openPeopleSession } from './people-session.js';
 
+/** Beside the user, like a download: `./photos`. */
+export const defaultPhotoDir = 'photos';
+
 interface PhotoFlags {
   provider: ProviderId;
   outDir: string;
@@ -25,8 +28,8 @@ export function registerPhoto(program: Command, ctx: CliContext): void {
     .command('photo')
     .description('save photos as DIR/<userId>.jpg (ecnu); without ids, the signed-in person’s')
     .argument('[userId...]', "userIds; '-' reads more from standard input, one a line")
-    .requiredOption('--provider <provider>', 'ecnu (the only platform with photos)', oneOf(providerIds))
-    .requiredOption('--out-dir <dir>', 'folder for the photos (created if missing)')
+    .option('--provider <provider>', 'ecnu (the only platform with photos)', oneOf(providerIds), 'ecnu')
+    .option('--out-dir <dir>', 'folder for the photos (created if missing)', defaultPhotoDir)
     .option('--ids-file <file>', 'read userIds from FILE, one a line')
     .option('--concurrency <n>', 'downloads at once', intInRange(1, 32), 4)
     .option('--force', 'replace photos already in the folder')

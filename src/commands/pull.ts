@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
+import type { Console } from '../core/console.js';
 import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
 import { openSession } from '../core/session.js';
@@ -14,8 +15,11 @@ import { prepareOutput } from '../sinks/output.js';
 import { isStandardOutputName } from '../core/fs/target-check.js';
 import { snapshotKindOf, type SnapshotTarget } from '../core/sync/snapshot-target.js';
 import { outputFormats, type OutputFormat } from '../core/sync/writers.js';
+import { didYouMean } from '../core/suggest.js';
+import type { Provider, SourceDef } from '../core/provider.js';
 import { collectParam, intInRange, oneOf } from './option-parsers.js';
 import { startProgress } from './progress.js';
+import { retrySummary } from '../core/retry.js';
 
 interface PullFlags {
   since?: string;
@@ -48,12 +52,12 @@ export function registerPull(program: Command, ctx: CliContext): void {
     .option('--snapshot <target>', 'keep the complete current set: FILE.ndjson|.jsonl, FILE.sqlite|.db, or a postgresql:// URL')
     .option('--changes <file>', 'write what this run changed in the snapshot, one JSON event per line (needs --snapshot)')
     .option('--param <key=value>', 'a platform parameter, repeatable (ecnu-students: type=本科生)', collectParam)
-    .option('--page-size <n>', 'rows per page (ECNU at most 10000)', intInRange(1, 10_000))
+    .option('--page-size <n>', 'rows per page, ECNU only (default 5000, at most 10000; Tongji pages are fixed at 1000)', intInRange(1, 10_000))
     .option('--concurrency <n>', 'pages fetched at once (page-numbered sources)', intInRange(1, 32), 4)
     .option('--overlap <seconds>', 'how far each incremental run reaches back before the watermark', intInRange(0, 30 * 86400), 300)
     .option('--wait <seconds>', 'wait this long for another run of the same source to finish', intInRange(0, 86400))
-    .option('--retries <n>', 'attempts per request for transient failures', intInRange(1, 20))
-    .option('--timeout <seconds>', 'per-request timeout', intInRange(1, 3600))
+    .option('--retries <n>', 'retries of a request after its first attempt, for transient failures (default 5; 0: one attempt)', intInRange(0, 20))
+    .option('--timeout <seconds>', 'bound on each request as a whole, headers and body (default 60)', intInRange(1, 3600))
     .action(async (sourceName: string, flags: PullFlags) => {
       summarise(ctx, sourceName, await pull(ctx, sourceName, flags));
     });
@@ -75,17 +79,16 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
       throw new UsageError(`source ${source.name} needs --param ${required}=VALUE (${source.description})`);
     }
   }
-  if (flags.pageSize !== undefined && flags.pageSize > provider.sync.maxPageSize) {
-    throw new UsageError(`--page-size for ${provider.id} is at most ${provider.sync.maxPageSize}`);
-  }
+  warnUndocumentedParams(con, source, params);
+  const pageSize = checkPageSize(con, source, provider, flags.pageSize);
   const since = parseSince(flags.since);
   const out = flags.out === undefined ? undefined : resolveOut(flags.out, flags.format);
   if (!out && flags.format) throw new UsageError('--format applies to --out; add -o FILE or -o -');
   if (flags.csvRaw && out?.format !== 'csv') throw new UsageError('--csv-raw applies to CSV output; add -o FILE.csv or --format csv');
-  if (out?.format === 'xlsx' && out.target === '-' && process.stdout.isTTY) {
+  if (out?.format === 'xlsx' && out.target === '-' && con.stdout.isTTY) {
     throw new UsageError('refusing to write an Excel workbook to a terminal; use -o FILE.xlsx or redirect stdout');
   }
-  const snapshot = flags.snapshot === undefined ? undefined : await snapshotTarget(flags.snapshot);
+  const snapshot = flags.snapshot === undefined ? undefined : await snapshotTarget(flags.snapshot, source.keyFields, ctx.env);
   if (snapshot && out && out.target === snapshot.id) throw new UsageError('--out and --snapshot must be different files');
   const changes = flags.changes === undefined ? undefined : path.resolve(flags.changes);
   if (changes && !snapshot) throw new UsageError('--changes needs --snapshot: the changes are those of the snapshot');
@@ -101,12 +104,14 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
     log: (m) => con.debug(m),
     signal: ctx.signal,
     retry: {
-      ...(flags.retries !== undefined ? { attempts: flags.retries } : {}),
+      ...(flags.retries !== undefined ? { attempts: flags.retries + 1 } : {}),
       ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout * 1000 } : {}),
     },
+    // An unreachable platform must not look like a hang: the spinner shows each retry.
+    onRetry: (e) => progress.update(`${source.name}: ${retrySummary(e)}`),
     connections: Math.max(4, flags.concurrency * 2),
   });
-  const progress = startProgress(con, `${source.name}: starting`);
+  const progress = await startProgress(con, `${source.name}: starting`, { dataOnStdout: output?.target === '-', env });
   const started = Date.now();
   try {
     const result = await runPull(
@@ -118,7 +123,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
         ...(output ? { out: output } : {}),
         ...(snapshot ? { snapshot } : {}),
         ...(changes ? { changes } : {}),
-        ...(flags.pageSize !== undefined ? { pageSize: flags.pageSize } : {}),
+        ...(pageSize !== undefined ? { pageSize } : {}),
         concurrency: flags.concurrency,
         overlapSeconds: flags.overlap,
         ...(flags.wait !== undefined ? { waitSeconds: flags.wait } : {}),
@@ -147,13 +152,42 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
   }
 }
 
+/** Allowed, since the platform may know more than its documents, but never silently. */
+function warnUndocumentedParams(con: Console, source: SourceDef, params: Readonly<Record<string, string>>): void {
+  const documented = source.documentedParams;
+  if (documented === undefined) return;
+  for (const key of Object.keys(params)) {
+    if (documented.includes(key)) continue;
+    const known = documented.length ? `documented: ${documented.join(', ')}` : 'its documents list no filter';
+    con.warn(`--param ${key} is not a documented parameter of ${source.name} (${known}${didYouMean(key, documented)}); sent as given, and its state is kept apart`);
+  }
+}
+
+/** The page size to ask for; a platform that fixes its own page size gets a warning, not an error. */
+function checkPageSize(con: Console, source: SourceDef, provider: Provider, pageSize: number | undefined): number | undefined {
+  if (pageSize === undefined) return undefined;
+  const fixed = provider.sync.fixedPageSize;
+  if (fixed !== undefined) {
+    con.warn(`--page-size is ignored for ${source.name}: ${provider.displayName} answers ${fixed} rows a page, always`);
+    return undefined;
+  }
+  if (pageSize > provider.sync.maxPageSize) {
+    throw new UsageError(`--page-size for ${provider.id} is at most ${provider.sync.maxPageSize}`);
+  }
+  return pageSize;
+}
+
 /** A `--snapshot` target by its name (CLI.md): anything else is a usage error, caught before any request. */
-async function snapshotTarget(raw: string): Promise<SnapshotTarget> {
+async function snapshotTarget(raw: string, keyFields: readonly string[], env: NodeJS.ProcessEnv): Promise<SnapshotTarget> {
   const kind = snapshotKindOf(raw);
   if (kind === undefined) {
     throw new UsageError(`--snapshot ${raw}: name an NDJSON file (.ndjson, .jsonl), an SQLite database (.sqlite, .db) or a postgresql:// URL`);
   }
-  if (kind === 'postgres') throw new UsageError('--snapshot postgresql://…: PostgreSQL snapshots are not available in this version yet');
+  if (kind === 'postgres') {
+    // pg loads only for a PostgreSQL snapshot (start-up time of every other run).
+    const { postgresSnapshotTarget } = await import('../sinks/snapshot-postgres-target.js');
+    return postgresSnapshotTarget(raw, keyFields, env);
+  }
   const { fileSnapshotTarget } = await import('../sinks/snapshot-files.js');
   return fileSnapshotTarget(path.resolve(raw), kind);
 }

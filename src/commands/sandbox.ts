@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { IdsyncError, UsageError } from '../core/errors.js';
@@ -95,10 +98,12 @@ export function parseSandboxFlags(flags: SandboxFlags): SandboxOptions {
 }
 
 /** What a user pastes into another shell, plus how to drive the sandbox from outside. */
-export function sandboxBanner(sandbox: Sandbox, seed: number): string {
+export function sandboxBanner(sandbox: Sandbox, seed: number, home?: string): string {
   const { url, credentials: c } = sandbox;
   return [
     `# idsync sandbox: ECNU and Tongji at ${url} (seed ${seed}); Ctrl-C stops it`,
+    // Sandbox tokens and state must not land beside the real ones.
+    ...(home ? [`# a home of its own for tokens and state, removed when the sandbox stops:`, `export IDSYNC_HOME=${home}`] : []),
     `export IDSYNC_ECNU_BASE_URL=${url}`,
     `export IDSYNC_ECNU_CLIENT_ID=${c.ecnu.clientId}`,
     `export IDSYNC_ECNU_CLIENT_SECRET=${c.ecnu.clientSecret}`,
@@ -146,12 +151,14 @@ export function registerSandbox(program: Command, ctx: CliContext): void {
       if (!isLoopbackHost(options.host ?? '127.0.0.1')) {
         ctx.console.warn(`sandbox: listening on ${options.host}: the API answers the network (admin stays loopback-only)`);
       }
-      await ctx.console.data(sandboxBanner(sandbox, options.seed ?? 1));
+      const home = await fs.mkdtemp(path.join(os.tmpdir(), 'idsync-sandbox-home-'));
+      await ctx.console.data(sandboxBanner(sandbox, options.seed ?? 1, home));
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();
         else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
       await sandbox.close();
+      await fs.rm(home, { recursive: true, force: true });
       ctx.console.info('sandbox: stopped');
     });
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import { formatTable } from '../core/table.js';
 import { allSources } from '../providers/source-registry.js';
+import { formatRows, terminalWidth } from '../core/table.js';
 
 export function registerSources(program: Command, ctx: CliContext): void {
   program
@@ -27,6 +27,6 @@ export function registerSources(program: Command, ctx: CliContext): void {
       }
       const header = ['NAME', 'PROVIDER', 'ENDPOINT', 'KEY', 'PAGING', 'NEEDS'];
       const table = rows.map((r) => [r.name, r.provider, r.endpoint, r.key, r.paging, r.requiredParams.map((p) => `--param ${p}=…`).join(' ')]);
-      await ctx.console.data(formatTable(header, table));
+      await ctx.console.data(formatRows(header, table, terminalWidth(ctx.console.stdout, ctx.env)));
     });
 }

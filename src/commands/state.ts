@@ -4,17 +4,19 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { UsageError } from '../core/errors.js';
 import { homePaths, resolveHome } from '../core/home.js';
-import { allSources } from '../providers/source-registry.js';
+import { findSource } from '../providers/source-registry.js';
 import { jobKey, StateStore } from '../core/state.js';
 import { JobFolder } from '../core/sync/job-folder.js';
 import { snapshotKindOf } from '../core/sync/snapshot-target.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
 import { collectParam } from './option-parsers.js';
-import { formatTable } from '../core/table.js';
+import { formatRows, terminalWidth } from '../core/table.js';
+import { displayTime, withZone } from '../core/time-format.js';
+import { parsePostgresTarget } from '../sinks/postgres-url.js';
 
-/** How `state` names a snapshot given on its command line: as `pull` stored it. */
+/** How `state` names a snapshot given on its command line: as `pull` stored it (a URL normalised, without password). */
 function snapshotId(raw: string): string {
-  return snapshotKindOf(raw) === 'postgres' ? raw : path.resolve(raw);
+  return snapshotKindOf(raw) === 'postgres' ? parsePostgresTarget(raw).identity : path.resolve(raw);
 }
 
 export function registerState(program: Command, ctx: CliContext): void {
@@ -45,22 +47,23 @@ export function registerState(program: Command, ctx: CliContext): void {
         await ctx.console.data(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      if (!rows.length) {
-        if (!broken.length) ctx.console.info(`no saved state in ${home.stateDir}`);
+      if (!rows.length && !broken.length) {
+        ctx.console.info(`no saved state in ${home.stateDir}`);
         return;
       }
       await ctx.console.data(
-        formatTable(
-          ['SOURCE', 'PARAMS', 'SNAPSHOT', 'NEXT --since last', 'LAST RUN', 'RECORDS', 'CHANGES'],
+        formatRows(
+          ['SOURCE', 'PARAMS', 'SNAPSHOT', withZone('NEXT --since last'), withZone('LAST RUN'), 'RECORDS', 'CHANGES'],
           rows.map((r) => [
             r.source,
             Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(',') || '-',
             r.snapshot ?? '-',
             r.watermarkShanghai ? `after ${r.watermarkShanghai} (${r.watermark})` : 'full pull',
-            `${r.lastRun.mode} ${r.lastRun.finishedAt}`,
+            `${r.lastRun.mode} ${displayTime(r.lastRun.finishedAt)}`,
             String(r.lastRun.records),
             r.changesFed ? 'fed' : '-',
-          ]),
+          ]).concat(broken.map((b) => [b.source, '-', '-', 'BROKEN state file (see the warning above)', '-', '-', '-'])),
+          terminalWidth(ctx.console.stdout, ctx.env),
         ),
       );
     });
@@ -74,9 +77,7 @@ export function registerState(program: Command, ctx: CliContext): void {
     .option('--param <key=value>', 'with --snapshot/--no-snapshot: the job of this --param set', collectParam)
     .action(async (source: string, flags: { snapshot?: string | false; param?: Record<string, string> }) => {
       const home = homePaths(resolveHome(ctx.env));
-      if (!allSources(home.sourcesFile).some((s) => s.name === source)) {
-        throw new UsageError(`unknown source '${source}'`);
-      }
+      findSource(source, home.sourcesFile);
       const store = new StateStore(home.stateDir);
       if (flags.snapshot === undefined) {
         if (flags.param) throw new UsageError('--param goes with --snapshot FILE or --no-snapshot: it names one job');

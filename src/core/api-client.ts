@@ -1,8 +1,19 @@
 import type { Dispatcher } from 'undici';
 import { AuthError, NetworkError, UpstreamError } from './errors.js';
-import { describeNetworkError, httpRequest, isTransientNetworkError, serverTimeOf, type HttpResponse } from './http.js';
-import { joinUrl } from './http.js';
-import { backoffDelay, parseRetryAfter, wait, type RetryPolicy } from './retry.js';
+import {
+  describeNetworkError,
+  formatBytes,
+  httpRequest,
+  isTransientNetworkError,
+  networkReason,
+  joinUrl,
+  requestLine,
+  serverTimeOf,
+  type HttpResponse,
+} from './http.js';
+import { decodeJsonBody } from './json-body.js';
+import { parseRetryAfter, retryDetail, retrying, type RetryEvent, type RetryPolicy } from './retry.js';
+import { platformText } from './terminal-text.js';
 
 /** Where bearer tokens come from: client credentials, or a signed-in person. */
 export interface TokenSource {
@@ -19,6 +30,12 @@ export interface ApiClientOptions {
   log: (message: string) => void;
   signal?: AbortSignal;
   now?: () => number;
+  /** Injected in tests so that no real time passes. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Each retry as it is about to wait: the command layer shows it (spinner, --verbose). */
+  onRetry?: (event: RetryEvent) => void;
+  /** Largest answer accepted (default: http.ts's defaultMaxBodyBytes). */
+  maxBodyBytes?: number;
 }
 
 export interface JsonAnswer {
@@ -36,9 +53,9 @@ export interface ClientStats {
 
 /**
  * Authenticated GETs with the retry policy: transient failures (network, 5xx, 429, torn or
- * malformed bodies, transient platform codes reported by `check`) back off and retry; a
- * rejected token is dropped and the request retried once with a fresh one; anything else
- * fails at once.
+ * malformed bodies, transient platform codes reported by `check`, a token endpoint that cannot
+ * be reached) back off and retry in one loop (retry.ts); a rejected token is dropped and the
+ * request retried once with a fresh one; anything else fails at once.
  */
 export class ApiClient {
   readonly stats: ClientStats = { requests: 0, retries: 0, reauths: 0 };
@@ -66,16 +83,7 @@ export class ApiClient {
     ready?: Promise<void>,
   ): Promise<JsonAnswer> {
     return this.#send(path, query, 'application/json', ready, (res) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(res.body.toString('utf8'));
-      } catch {
-        // A torn or non-JSON body (a gateway's HTML page) is usually the network's fault.
-        throw new UpstreamError(`${this.#o.provider} sent a body that is not JSON (HTTP ${res.status}, ${res.body.length} bytes) for ${path}`, {
-          transient: true,
-          status: res.status,
-        });
-      }
+      const body = decodeJsonBody(res, `${this.#o.provider} ${path}`);
       const answer: JsonAnswer = { body, serverTime: serverTimeOf(res.headers), headers: res.headers };
       check?.(answer);
       return answer;
@@ -102,73 +110,104 @@ export class ApiClient {
     ready: Promise<void> | undefined,
     accept: (res: HttpResponse) => T,
   ): Promise<T> {
-    const { retry, log, signal } = this.#o;
-    const now = this.#o.now ?? Date.now;
-    const url = joinUrl(this.#o.baseUrl, path, query);
-    let started = now();
+    const o = this.#o;
+    const now = o.now ?? Date.now;
+    const url = joinUrl(o.baseUrl, path, query);
     let reauthorised = false;
-    for (let attempt = 1; ; attempt += 1) {
-      let failure: Error;
-      let retryAfterMs: number | undefined;
-      try {
-        const token = await this.#o.tokens.get();
-        this.stats.requests += 1;
-        const res = await httpRequest(this.#o.dispatcher, url, {
-          headers: { authorization: `Bearer ${token}`, accept: acceptType },
-          timeoutMs: retry.timeoutMs,
-          ...(signal ? { signal } : {}),
-        });
-        if (isTokenRejected(res)) {
-          this.#o.tokens.invalidate(token);
-          this.stats.reauths += 1;
-          log(`${this.#o.provider}: access token rejected (${res.headers['x-ca-error-code'] ?? res.status}); getting a new one`);
-          if (!reauthorised) {
-            reauthorised = true;
-            attempt -= 1;
-            continue;
+    return retrying(
+      {
+        policy: o.retry,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.now ? { now: o.now } : {}),
+        ...(o.sleep ? { sleep: o.sleep } : {}),
+        onRetry: (event) => {
+          this.stats.retries += 1;
+          o.log(retryDetail(event));
+          o.onRetry?.(event);
+        },
+      },
+      async (attempt) => {
+        for (;;) {
+          const token = await o.tokens.get();
+          const res = await this.#request(url, token, acceptType);
+          if (isTokenRejected(res)) {
+            o.tokens.invalidate(token);
+            this.stats.reauths += 1;
+            o.log(`${o.provider}: access token rejected (${platformText(res.headers['x-ca-error-code'] ?? res.status, 40)}); getting a new one`);
+            if (!reauthorised) {
+              reauthorised = true;
+              continue;
+            }
+            // A fresh token refused as well. Tokens can be revoked at any moment (a gateway
+            // restart, a key rotation, another client's login): failing the whole pull at the
+            // second refusal lost runs under revocations, so further refusals back off and
+            // count as attempts; only a steady run of them means missing permissions.
+            throw new RejectedTokenError(`${o.provider} rejected a freshly issued access token for ${path} (HTTP ${res.status}); check the application's permissions`);
           }
-          // A fresh token refused as well. Tokens can be revoked at any moment (a gateway
-          // restart, a key rotation, another client's login): failing the whole pull at the
-          // second refusal lost runs under revocations, so further refusals back off and
-          // count as attempts; only a steady run of them means missing permissions.
-          failure = new AuthError(`${this.#o.provider} rejected a freshly issued access token for ${path} (HTTP ${res.status}); check the application's permissions`);
-        } else if (res.status === 429 || res.status >= 500) {
-          retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-          failure = new UpstreamError(`${this.#o.provider} answered HTTP ${res.status} for ${path}`, { transient: true, status: res.status });
-        } else if (res.status >= 400) {
-          throw new UpstreamError(describeHttpError(this.#o.provider, path, res), { status: res.status });
-        } else {
+          if (res.status === 429 || res.status >= 500) {
+            const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now());
+            throw new UpstreamError(`${o.provider} answered HTTP ${res.status} for ${path}`, {
+              transient: true,
+              status: res.status,
+              ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+            });
+          }
+          if (res.status >= 300 && res.status < 400) {
+            // undici follows no redirects, and neither should a bearer token.
+            const to = res.headers['location'];
+            throw new UpstreamError(
+              `${o.provider} answered HTTP ${res.status} for ${path}, a redirect${to ? ` to ${platformText(to, 120)}` : ''} that idsync does not follow; check the base URL`,
+              { status: res.status },
+            );
+          }
+          if (res.status >= 400 || res.status < 200) throw new UpstreamError(describeHttpError(o.provider, path, res), { status: res.status });
           if (ready) {
-            // Time spent waiting for our turn is not the platform's: keep it out of totalMs.
+            // Time spent waiting for our turn is not the platform's: keep it out of the budget.
             const waitFrom = now();
             await ready;
-            started += now() - waitFrom;
+            attempt.excludeFromBudget(now() - waitFrom);
           }
           return accept(res);
         }
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        if (err instanceof UpstreamError && err.transient) {
-          failure = err;
-          retryAfterMs = err.retryAfterMs;
-        } else if (isTransientNetworkError(err)) {
-          failure = new NetworkError(`${this.#o.provider}: ${path}: ${describeNetworkError(err)}`, { cause: err });
-        } else if (err instanceof Error && 'exitCode' in err) {
-          throw err;
-        } else {
-          throw new NetworkError(`${this.#o.provider}: ${path}: ${describeNetworkError(err)}`, { cause: err });
-        }
+      },
+    );
+  }
+
+  /** One HTTP exchange, logged for --verbose; network failures become NetworkErrors. */
+  async #request(url: URL, token: string, acceptType: string): Promise<HttpResponse> {
+    const o = this.#o;
+    const now = o.now ?? Date.now;
+    const started = now();
+    this.stats.requests += 1;
+    try {
+      const res = await httpRequest(o.dispatcher, url, {
+        headers: { authorization: `Bearer ${token}`, accept: acceptType },
+        timeoutMs: o.retry.timeoutMs,
+        ...(o.maxBodyBytes !== undefined ? { maxBodyBytes: o.maxBodyBytes } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      o.log(requestLine('GET', url, `${res.status}, ${formatBytes(res.body.length)}`, now() - started));
+      return res;
+    } catch (err) {
+      if (o.signal?.aborted) throw err;
+      if (err instanceof UpstreamError) {
+        o.log(requestLine('GET', url, err.reason, now() - started));
+        throw err;
       }
-      if (attempt >= retry.attempts || now() - started > retry.totalMs) {
-        if (attempt > 1) failure.message += ` (gave up after ${attempt} attempts)`;
-        throw failure;
-      }
-      const delay = Math.max(backoffDelay(retry, attempt), retryAfterMs ?? 0);
-      this.stats.retries += 1;
-      log(`retry ${attempt}/${retry.attempts - 1} in ${delay} ms: ${failure.message}`);
-      await wait(delay, signal);
+      o.log(requestLine('GET', url, networkReason(err), now() - started));
+      throw new NetworkError(`${o.provider}: ${url.pathname}: ${describeNetworkError(err)}`, {
+        cause: err,
+        transient: isTransientNetworkError(err),
+        reason: networkReason(err),
+      });
     }
   }
+}
+
+/** The second refusal in a row: retried with backoff, like a transient failure. */
+class RejectedTokenError extends AuthError {
+  readonly transient = true;
+  readonly reason = 'access token rejected';
 }
 
 /** ECNU's gateway marks a bad token with X-Ca-Error-Code A401OT (API.md); Tongji answers a bare 401. */
@@ -177,14 +216,14 @@ function isTokenRejected(res: HttpResponse): boolean {
 }
 
 function describeHttpError(provider: string, path: string, res: HttpResponse): string {
-  const text = res.body.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 160);
+  const text = res.body.subarray(0, 2000).toString('utf8').replace(/\s+/g, ' ').trim();
   const gateway = res.headers['x-ca-error-message'] ?? res.headers['x-ca-error-code'];
   const why =
     res.status === 403
       ? 'the application is not allowed to call this interface'
       : res.status === 404
         ? 'no such interface'
-        : (gateway ?? text) || 'no details';
+        : platformText((gateway ?? text) || 'no details', 160);
   const requestId = res.headers['x-ca-request-id'];
-  return `${provider} answered HTTP ${res.status} for ${path}: ${why}${requestId ? ` (requestId ${requestId})` : ''}`;
+  return `${provider} answered HTTP ${res.status} for ${path}: ${why}${requestId ? ` (requestId ${platformText(requestId, 80)})` : ''}`;
 }

@@ -1,3 +1,5 @@
+import { escapeTerminal } from './terminal-text.js';
+
 /**
  * The one way the program talks to the user: stdout carries data, stderr carries messages.
  * Tests construct their own instance over string buffers.
@@ -7,6 +9,8 @@ export interface Output {
   once(event: 'drain' | 'close', listener: () => void): unknown;
   removeListener?(event: 'drain' | 'close', listener: () => void): unknown;
   isTTY?: boolean;
+  /** A terminal's width in cells (process.stdout has it). */
+  columns?: number;
 }
 
 export interface ConsoleOptions {
@@ -49,25 +53,27 @@ export class Console {
 
   /** A message that is part of the normal result (summaries); silenced by --quiet. */
   info(message: string): void {
-    if (!this.quiet) this.stderr.write(`${message}\n`);
+    if (!this.quiet) this.stderr.write(`${escapeTerminal(message)}\n`);
   }
 
   /** Something the user must hear even with --quiet (a --since last run doing a full pull). */
   notice(message: string): void {
-    this.stderr.write(`idsync: ${message}\n`);
+    this.stderr.write(`idsync: ${escapeTerminal(message)}\n`);
   }
 
+  // Messages are one line each and may quote a platform: whatever a caller
+  // forgot to escape cannot drive the terminal or forge a second `idsync:` line.
   warn(message: string): void {
-    this.stderr.write(`idsync: warning: ${message}\n`);
+    this.stderr.write(`idsync: warning: ${escapeTerminal(message)}\n`);
   }
 
   error(message: string): void {
-    this.stderr.write(`idsync: ${message}\n`);
+    this.stderr.write(`idsync: ${escapeTerminal(message)}\n`);
   }
 
   /** Detail for --verbose only (each retry, each request). */
   debug(message: string): void {
-    if (this.verbose) this.stderr.write(`idsync: ${message}\n`);
+    if (this.verbose) this.stderr.write(`idsync: ${escapeTerminal(message)}\n`);
   }
 
   get interactive(): boolean {

@@ -14,9 +14,13 @@ const defaults: Record<ProviderId, { base: string; tokenPath: string }> = {
   tongji: { base: 'https://api.tongji.edu.cn', tokenPath: '/v1/token' },
 };
 
+/**
+ * Loopback addresses, and `localhost` itself, which http.ts answers as 127.0.0.1/::1 without
+ * DNS. Not `*.localhost`: such a name is resolved like any other and may lead off the machine.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
   return false;

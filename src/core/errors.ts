@@ -43,21 +43,30 @@ export class UpstreamError extends IdsyncError {
   readonly transient: boolean;
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
+  /** A few words for a spinner's retry line ("HTTP 503", "not JSON"). */
+  readonly reason: string;
   constructor(
     message: string,
-    opts: { transient?: boolean; status?: number; retryAfterMs?: number; cause?: unknown } = {},
+    opts: { transient?: boolean; status?: number; retryAfterMs?: number; reason?: string; cause?: unknown } = {},
   ) {
     super(message, ExitCode.upstream, { cause: opts.cause });
     this.transient = opts.transient ?? false;
     this.status = opts.status;
     this.retryAfterMs = opts.retryAfterMs;
+    this.reason = opts.reason ?? (opts.status !== undefined ? `HTTP ${opts.status}` : 'a bad answer');
   }
 }
 
 /** The platform could not be reached (DNS, refused, reset, timeout) after every retry. */
 export class NetworkError extends IdsyncError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.network, options);
+  /** Whether another attempt may succeed (refused, reset, timed out; not a missing host). */
+  readonly transient: boolean;
+  /** A few words for a spinner's retry line ("connection refused"). */
+  readonly reason: string;
+  constructor(message: string, options?: { cause?: unknown; transient?: boolean; reason?: string }) {
+    super(message, ExitCode.network, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.transient = options?.transient ?? false;
+    this.reason = options?.reason ?? 'network error';
   }
 }
 

@@ -23,6 +23,11 @@ export interface SourceDef {
   paging: PagingKind;
   /** Parameters the endpoint refuses to work without (ecnu-students: type). */
   requiredParams: readonly string[];
+  /**
+   * Filter parameters the platform's documents list for this endpoint (those idsync sets itself
+   * aside); `--param` with another key is sent but warned about. Undefined: not known (custom).
+   */
+  documentedParams?: readonly string[];
   /** Parameters sent unless the user gives their own (Tongji statusCode=-1: invalid people too). */
   defaultParams?: Readonly<Record<string, string>>;
   description: string;
@@ -73,6 +78,8 @@ export interface SyncSpec {
   isActive(row: Row): boolean;
   maxPageSize: number;
   defaultPageSize: number;
+  /** The platform decides the page size (Tongji: 1000 rows an answer); --page-size cannot change it. */
+  fixedPageSize?: number;
 }
 
 export interface Provider {

@@ -7,7 +7,7 @@ import { TokenCache } from './auth/token-cache.js';
 import { resolveEndpoints } from './endpoints.js';
 import { homePaths, resolveHome, type HomePaths } from './home.js';
 import { createDispatcher } from './http.js';
-import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import { defaultRetryPolicy, type RetryEvent, type RetryPolicy } from './retry.js';
 import type { ProviderId } from './provider.js';
 
 export interface Session {
@@ -23,6 +23,8 @@ export interface SessionOptions {
   log: (message: string) => void;
   signal?: AbortSignal;
   retry?: Partial<RetryPolicy>;
+  /** Each retry as it is about to wait (the pull spinner shows it). */
+  onRetry?: (event: RetryEvent) => void;
   connections?: number;
   /**
    * 'client' (default): the application's client-credentials token. 'user': the token of the
@@ -43,6 +45,7 @@ export function openSession(opts: SessionOptions): Session {
   const retry = { ...defaultRetryPolicy, ...opts.retry };
   const common = {
     provider: opts.provider,
+    baseUrl: endpoints.baseUrl,
     tokenUrl: endpoints.tokenUrl,
     credentials: creds,
     cache: new TokenCache(home.root),
@@ -51,7 +54,7 @@ export function openSession(opts: SessionOptions): Session {
   };
   const tokens =
     opts.auth === 'user'
-      ? new UserTokenSource({ ...common, timeoutMs: retry.timeoutMs })
+      ? new UserTokenSource({ ...common, timeoutMs: retry.timeoutMs, log: opts.log })
       : new ClientTokenSource({ ...common, retry, log: opts.log });
   const client = new ApiClient({
     provider: opts.provider,
@@ -61,6 +64,7 @@ export function openSession(opts: SessionOptions): Session {
     retry,
     log: opts.log,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
   });
   return { home, client, dispatcher, close: () => dispatcher.close() };
 }

@@ -1,3 +1,4 @@
+import fs_ from 'node:fs';
 import fs from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 
@@ -89,6 +90,22 @@ function linesOf(text: string): Array<[string, number]> {
 /** All of standard input as text (ids piped in by a script). */
 export async function readAllStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Ids may come unasked from a pipe or a redirected file (`printf '201001\n' | idsync lookup`):
+ * read standard input when no ids are given and it is a pipe, socket or file. A terminal waits
+ * for typing, and a character device (/dev/null under cron) has nothing to say: neither is read.
+ */
+export function stdinIsPiped(stdin: NodeJS.ReadStream | undefined): boolean {
+  if (!stdin || stdin.isTTY) return false;
+  try {
+    const fd = (stdin as { fd?: unknown }).fd;
+    const st = fs_.fstatSync(typeof fd === 'number' ? fd : 0);
+    return st.isFIFO() || st.isFile() || st.isSocket();
+  } catch {
+    return false;
+  }
 }

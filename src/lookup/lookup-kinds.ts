@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
 import type { LookupKind, PeopleDirectory } from '../core/people.js';
 
 /** The kind `--kind` names, or the platform's default without it. */
@@ -6,7 +7,8 @@ export function findLookupKind(people: PeopleDirectory, name: string | undefined
   const wanted = name ?? people.defaultKind;
   const kind = people.kinds.find((k) => k.name === wanted);
   if (!kind) {
-    throw new UsageError(`unknown --kind '${wanted}' for ${people.provider}; expected one of ${people.kinds.map((k) => k.name).join(', ')}`);
+    const names = people.kinds.map((k) => k.name);
+    throw new UsageError(`unknown --kind '${wanted}' for ${people.provider}${didYouMean(wanted, names)}; expected one of ${names.join(', ')}`);
   }
   return kind;
 }

@@ -64,7 +64,9 @@ export function maskSensitive<T>(input: T): MaskResult<T> {
     }
     if (Array.isArray(value)) return value.map((v) => walk(v, field));
     if (value !== null && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
+      // Null prototype: a field named `__proto__` (JSON.parse keeps it as an own property) stays
+      // a field instead of becoming the copy's prototype and vanishing from the output.
+      const out = Object.create(null) as Record<string, unknown>;
       for (const [k, v] of Object.entries(value)) out[k] = walk(v, k);
       return out;
     }

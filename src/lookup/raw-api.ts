@@ -1,6 +1,7 @@
 import type { ApiClient } from '../core/api-client.js';
 import { UsageError } from '../core/errors.js';
 import { joinUrl, type HttpResponse } from '../core/http.js';
+import { decodeJsonBody } from '../core/json-body.js';
 import type { PeopleDirectory } from '../core/people.js';
 
 /** `idsync api`: one authenticated GET of any platform path, like `gh api`. */
@@ -41,7 +42,7 @@ export interface RawAnswer {
 export async function getRawAnswer(client: ApiClient, people: PeopleDirectory, target: ApiTarget): Promise<RawAnswer> {
   let json: unknown;
   const res = await client.getRaw(target.path, target.query, (r: HttpResponse) => {
-    json = parseJson(r);
+    json = parseJson(r, target.path);
     // Only an object can carry the envelope; other JSON passes through as it came.
     if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
       people.checkAnswer({ body: json, serverTime: undefined, headers: r.headers }, target.path);
@@ -50,11 +51,13 @@ export async function getRawAnswer(client: ApiClient, people: PeopleDirectory, t
   return { ...(json !== undefined ? { json } : {}), contentType: res.headers['content-type'] ?? '', body: res.body };
 }
 
-function parseJson(res: HttpResponse): unknown {
-  if (!/json/i.test(res.headers['content-type'] ?? '') && !/^\s*[[{]/.test(res.body.subarray(0, 16).toString('latin1'))) return undefined;
-  try {
-    return JSON.parse(res.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+/**
+ * JSON when the answer says so (or says nothing and looks like it); then strictly, as for every
+ * other JSON answer (valid UTF-8, not absurdly deep). Anything else passes through as bytes.
+ */
+function parseJson(res: HttpResponse, path: string): unknown {
+  const type = res.headers['content-type'];
+  const looksJson = /^\s*[[{]/.test(res.body.subarray(0, 16).toString('latin1'));
+  if (type ? !/json/i.test(type) : !looksJson) return undefined;
+  return decodeJsonBody(res, path);
 }

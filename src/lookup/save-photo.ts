@@ -5,6 +5,7 @@ import { modeForReplacing, privateFileMode, syncFolder, tempPathFor } from '../c
 import { UpstreamError } from '../core/errors.js';
 import type { HttpResponse } from '../core/http.js';
 import type { PhotoSource } from '../core/people.js';
+import { platformText } from '../core/terminal-text.js';
 
 export type PhotoOutcome =
   | { id: string; status: 'saved'; file: string; bytes: number }
@@ -50,7 +51,7 @@ export async function savePhoto(client: ApiClient, photos: PhotoSource, req: Pho
 
 function notAJpeg(res: HttpResponse): string | undefined {
   const type = (res.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type !== 'image/jpeg' && type !== 'image/jpg') return `no photo: the answer is ${type || 'untyped'}, not image/jpeg`;
+  if (type !== 'image/jpeg' && type !== 'image/jpg') return `no photo: the answer is ${platformText(type || 'untyped', 60)}, not image/jpeg`;
   if (res.body.length < JPEG_MAGIC.length || !res.body.subarray(0, 3).equals(JPEG_MAGIC)) {
     return 'no photo: the answer says image/jpeg but is not a JPEG (no FF D8 FF at the start)';
   }

@@ -38,9 +38,9 @@ export async function whoAmI(client: ApiClient, people: PeopleDirectory): Promis
 export function signedInUser(provider: ProviderId, env: NodeJS.ProcessEnv): CachedToken | undefined {
   try {
     const home = homePaths(resolveHome(env));
-    const { tokenUrl } = resolveEndpoints(provider, env);
+    const { baseUrl, tokenUrl } = resolveEndpoints(provider, env);
     const { creds } = resolveCredentials(provider, env, new CredentialStore(home.root));
-    return storedUserToken({ provider, tokenUrl, credentials: creds, cache: new TokenCache(home.root) });
+    return storedUserToken({ provider, baseUrl, tokenUrl, credentials: creds, cache: new TokenCache(home.root) });
   } catch {
     return undefined; // bad configuration is reported by openSession, with its own message
   }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { providers } from './index.js';
 import type { SourceDef } from '../core/provider.js';
 import { IdsyncError, UsageError } from '../core/errors.js';
+import { unknownNameMessage } from '../core/suggest.js';
 
 /**
  * ECNU customised endpoints (/api/v1/customized/<name>) follow the sync protocol with fields
@@ -68,5 +69,5 @@ export function findSource(name: string, customFile: string): SourceDef {
   const sources = allSources(customFile);
   const found = sources.find((s) => s.name === name);
   if (found) return found;
-  throw new UsageError(`unknown source '${name}'; known sources: ${sources.map((s) => s.name).join(', ')}`);
+  throw new UsageError(unknownNameMessage('source', name, sources.map((s) => s.name)));
 }

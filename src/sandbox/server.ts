@@ -38,12 +38,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tokens = new TokenStore(clock, o.tokenLifetimeSeconds);
   const faults = new Faults(o.seed, o.faults);
   const ecnuAuth = new EcnuAuth(store, tokens, clock);
-  const tongji = new Tongji(store, tokens, { pageSize: o.tongjiPageSize, trailingCursor: o.tongjiTrailingCursor, rateLimit: o.tongjiRateLimit, postdocTimes: o.tongjiPostdocTimes });
+  const tongji = new Tongji(store, tokens, { pageSize: o.tongjiPageSize, trailingCursor: o.tongjiTrailingCursor, rateLimit: o.tongjiRateLimit, postdocTimes: o.tongjiPostdocTimes, nowMs: () => clock.nowMs() });
   const byPath: Record<string, number> = {};
   let requests = 0;
   let url = '';
   const stalls = new Set<NodeJS.Timeout>();
   const stats = () => ({ requests, byPath: { ...byPath } });
+  const requestListeners = new Set<(path: string) => void>();
   const adminCtx: AdminContext = { url: () => url, credentials: SANDBOX_CREDENTIALS, store, mutator, faults, clock, stats };
 
   const route = (req: SandboxRequest): Reply => {
@@ -100,6 +101,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (path.startsWith(ADMIN_PREFIX)) return send(res, admin(sreq, adminCtx));
     requests += 1;
     byPath[path] = (byPath[path] ?? 0) + 1;
+    for (const listener of [...requestListeners]) listener(path);
     if (o.latencyMs > 0) await new Promise((r) => setTimeout(r, o.latencyMs));
     const { revoke, fault } = faults.draw(path.startsWith('/api/'));
     if (revoke) tokens.revokeAll();
@@ -138,6 +140,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     setFaults: (f) => faults.set(f),
     setClockSkew: (seconds) => clock.setSkew(seconds),
     stats,
+    onRequest: (listener) => {
+      requestListeners.add(listener);
+      return () => requestListeners.delete(listener);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const timer of stalls) clearTimeout(timer);

@@ -18,6 +18,8 @@ export interface TongjiOptions {
   rateLimit: number;
   /** false: postdoc rows without createTime and updateTime, as seeds/004 shows them. */
   postdocTimes: boolean;
+  /** The sandbox's clock: a test moves it instead of waiting for the rate window to pass. */
+  nowMs: () => number;
 }
 
 /** A postdoc row as seeds/004 shows it: the sandbox keeps the times, for sinceUpdateTime. */
@@ -94,7 +96,7 @@ export class Tongji {
 
   /** A sliding one-second window per client (API.md: 429 above 50 requests/s). */
   private admit(clientId: string): boolean {
-    const now = Date.now();
+    const now = this.opts.nowMs();
     const times = (this.recent.get(clientId) ?? []).filter((t) => now - t < 1000);
     const ok = times.length < this.opts.rateLimit;
     if (ok) times.push(now);

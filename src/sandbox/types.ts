@@ -128,6 +128,8 @@ export interface Sandbox {
   setFaults(f: FaultOptions): void;
   setClockSkew(seconds: number): void;
   stats(): SandboxStats;
+  /** Calls `listener` with the path of each API request as it arrives; returns the way to stop. */
+  onRequest(listener: (path: string) => void): () => void;
   close(): Promise<void>;
 }
 

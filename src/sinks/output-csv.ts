@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { cellText } from './cell-text.js';
+import { cellText, ownField } from './cell-text.js';
 import { uniqueLineBatches } from '../core/sync/spool-reader.js';
 import type { TextSink } from './text-sink.js';
 import type { Spool } from '../core/sync/writers.js';
@@ -57,7 +57,7 @@ export async function writeCsv(spool: Spool, out: TextSink, opts: CsvOptions = {
     const records = batch.map((line) => {
       const row = JSON.parse(line) as Record<string, unknown>;
       return fields.map((f) => {
-        const text = cellText(row[f]);
+        const text = cellText(ownField(row, f));
         return text === undefined ? '' : cell(text);
       });
     });

@@ -2,7 +2,9 @@ import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import { IdsyncError } from '../core/errors.js';
-import { cellText } from './cell-text.js';
+import { leadingFields } from '../core/record-fields.js';
+import { displayWidth } from '../core/table.js';
+import { cellText, ownField } from './cell-text.js';
 import { uniqueLineBatches } from '../core/sync/spool-reader.js';
 import type { Spool } from '../core/sync/writers.js';
 
@@ -56,27 +58,100 @@ function xlsxText(value: unknown): string | undefined {
 }
 
 /**
- * The spool as a one-sheet workbook streamed into `stream` (which exceljs ends). Every cell is
- * a string, so ids keep their leading zeros and long numbers never turn into 1.23E+17; rows are
- * committed as they go so memory stays flat. Returns the number of records.
+ * Each string as an inline rich-text run: exceljs writes it `<is><r><t xml:space="preserve">`
+ * when it has leading or trailing space, so a value of " " reads back as " " everywhere. Its
+ * plain strings (`t="str"`) lose that attribute and LibreOffice reads such a cell as empty;
+ * shared strings would keep every distinct value in memory until the end.
+ */
+function xlsxCell(value: unknown): ExcelJS.CellRichTextValue | undefined {
+  const text = xlsxText(value);
+  return text === undefined ? undefined : { richText: [{ text }] };
+}
+
+const textStyle: Partial<ExcelJS.Style> = { numFmt: '@' };
+
+/** Rows looked at to fit the column widths before the first row is written. */
+const widthSampleRows = 1000;
+const minWidth = 6;
+const maxWidth = 60;
+
+/** A column as wide as its header and the sampled values (CJK counts double), within bounds. */
+export function columnWidths(fields: readonly string[], sample: readonly Record<string, unknown>[]): number[] {
+  return fields.map((f) => {
+    let widest = displayWidth(f);
+    for (const row of sample) widest = Math.max(widest, displayWidth(xlsxText(ownField(row, f)) ?? ''));
+    return Math.min(maxWidth, Math.max(minWidth, widest + 2));
+  });
+}
+
+/** 1 → A, 27 → AA. */
+function columnLetter(n: number): string {
+  let s = '';
+  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
+  return s;
+}
+
+/** The first rows, kept for the width sample, then the rest, one batch at a time. */
+async function* sampled(spool: Spool, sample: Record<string, unknown>[]): AsyncGenerator<Array<Record<string, unknown>>> {
+  const batches = uniqueLineBatches(spool)[Symbol.asyncIterator]();
+  const held: Array<Record<string, unknown>[]> = [];
+  for (let r = await batches.next(); ; r = await batches.next()) {
+    if (r.done) break;
+    const rows = r.value.map((line) => JSON.parse(line) as Record<string, unknown>);
+    held.push(rows);
+    sample.push(...rows.slice(0, widthSampleRows - sample.length));
+    if (sample.length >= widthSampleRows) break;
+  }
+  yield* held;
+  for (let r = await batches.next(); !r.done; r = await batches.next()) {
+    yield r.value.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+/**
+ * The spool as a one-sheet workbook streamed into `stream` (which exceljs ends), set up for a
+ * person: key and name first, a bold frozen header with a filter, columns fitted to the first
+ * rows, every cell a string formatted as Text (ids keep leading zeros and retyping one does not
+ * turn it into a number), printed to the page width. Rows are committed as they go so memory
+ * stays flat. Returns the number of records.
  */
 export async function writeXlsx(spool: Spool, stream: Writable, sheetName: string): Promise<number> {
   // Checked before writing anything; with duplicate keys the count after dedupe may still fit,
   // so that case is checked again row by row below.
   if (!spool.hasDuplicateKeys && spool.count > xlsxMaxRecords) throw tooManyForXlsx(spool.count);
-  const fields = spool.fields;
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: false, useSharedStrings: false });
-  const sheet = workbook.addWorksheet(sheetNameFor(sheetName));
-  if (fields.length > 0) sheet.addRow([...fields]).commit();
+  const fields = leadingFields(spool.fields, [spool.keyField]);
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
+  const sheet = workbook.addWorksheet(sheetNameFor(sheetName), {
+    views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }],
+    pageSetup: { orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 },
+  });
+  const sample: Record<string, unknown>[] = [];
+  const rows = sampled(spool, sample);
+  const first = await rows.next();
+  const widths = columnWidths(fields, sample);
+  sheet.columns = fields.map((f, i) => ({ key: f, width: widths[i] ?? minWidth, style: textStyle }));
+  if (fields.length > 0) {
+    const header = sheet.addRow(fields.map((f) => xlsxCell(f)));
+    header.font = { bold: true };
+    header.commit();
+  }
   let count = 0;
-  for await (const batch of uniqueLineBatches(spool)) {
-    for (const line of batch) {
+  const write = async (batch: Array<Record<string, unknown>>) => {
+    for (const row of batch) {
       if (++count > xlsxMaxRecords) throw tooManyForXlsx('more');
-      const row = JSON.parse(line) as Record<string, unknown>;
-      sheet.addRow(fields.map((f) => xlsxText(row[f]))).commit();
+      const written = sheet.addRow(fields.map((f) => xlsxCell(ownField(row, f))));
+      // One style object for every cell: exceljs then finds its id by identity, not by content.
+      written.eachCell((cell) => {
+        cell.style = textStyle;
+      });
+      written.commit();
       if (count % rowsPerCheck === 0) await waitForZip(sheet, stream);
     }
-  }
+  };
+  if (!first.done) await write(first.value);
+  for await (const batch of rows) await write(batch);
+  // Read by exceljs at commit: the filter covers every row written.
+  if (fields.length > 0) sheet.autoFilter = `A1:${columnLetter(fields.length)}${count + 1}`;
   await workbook.commit();
   return count;
 }

@@ -4,7 +4,9 @@ import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { byKey, idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { byKey, readNdjson } from '../support/ndjson.js';
 
 /** Issue 10: the change feed says exactly what each run changed in the snapshot. */
 

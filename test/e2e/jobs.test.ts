@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type Sandbox } from '../../src/sandbox/index.js';
-import { byKey, idsync, readNdjson, repoRoot, sandboxEnv, tempDir } from '../helpers/cli.js';
+import { idsync, repoRoot } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { byKey, readNdjson } from '../support/ndjson.js';
 
 /** Issue 10: a job (source, params, snapshot) owns its state; every other run is a one-off. */
 

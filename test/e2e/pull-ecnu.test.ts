@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox, type DatasetId } from '../../src/sandbox/index.js';
-import { byKey, idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { byKey, readNdjson } from '../support/ndjson.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

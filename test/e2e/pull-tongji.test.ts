@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type Sandbox } from '../../src/sandbox/index.js';
-import { byKey, idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { byKey, readNdjson } from '../support/ndjson.js';
 
 const sources: Array<{ source: string; dataset: DatasetId }> = [
   { source: 'tongji-students', dataset: 'tongji-students' },

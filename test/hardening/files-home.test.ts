@@ -2,8 +2,9 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { idsync, sandboxEnv, tempDir } from '../helpers/cli.js';
 import { isRoot, modeOf, otherUid } from './files-support.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
 
 // #11.7: IDSYNC_HOME and the files of secrets in it are checked as OpenSSH's StrictModes
 // checks ~/.ssh: another user's folder or file, or one others may write, is refused; our own

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { sortByKey } from '../../src/sinks/external-sort.js';
-import { sandboxEnv, tempDir } from '../helpers/cli.js';
 import { idsyncUmask022, modeOf } from './files-support.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
 
 // #11.6: files holding names and ID numbers came out 0644 under umask 022. CLI.md: created
 // 0600 (a created photo folder 0700), an existing file keeps its mode.

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { execa } from 'execa';
-import { binPath } from '../helpers/cli.js';
+import { idsync } from '../support/cli.js';
 
 /** Root can make device nodes and give files away; the tests that need it say so. */
 export const isRoot = process.getuid?.() === 0;
@@ -30,13 +29,7 @@ export interface CliRun {
 
 /** The CLI as a user with `umask 022` starts it (the usual default), whatever the test runner's umask. */
 export async function idsyncUmask022(args: string[], env: Record<string, string>): Promise<CliRun> {
-  const r = await execa('/bin/sh', ['-c', 'umask 022; exec "$@"', 'sh', process.execPath, binPath, ...args], {
-    env,
-    extendEnv: false,
-    reject: false,
-    timeout: 60_000,
-    stdin: 'ignore',
-  });
+  const r = await idsync(args, env, { umask: '022' });
   return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 

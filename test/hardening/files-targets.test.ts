@@ -4,8 +4,9 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { binPath, sandboxEnv, tempDir } from '../helpers/cli.js';
 import { idsyncUmask022, isRoot, makeFifo, makeNullDevice, otherUid } from './files-support.js';
+import { binPath } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
 
 // #11.1: `-o /dev/null` as root replaced the device with a regular file. Device nodes here are
 // made by the test in its own folder (mknod 1:3, as root); the real /dev/null is never used.

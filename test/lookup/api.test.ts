@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerApi } from '../../src/commands/api.js';
 import { resolveApiPath } from '../../src/lookup/raw-api.js';
-import { ndjson, runInProcess, startWorld, type TestWorld } from './sandbox-env.js';
+import { startWorld, type TestWorld } from '../support/env.js';
+import { runInProcess } from '../support/in-process.js';
+import { parseNdjson } from '../support/ndjson.js';
 
 describe('resolveApiPath', () => {
   const base = new URL('https://api.ecnu.edu.cn');
@@ -25,7 +26,7 @@ describe('idsync api (command layer, in process)', () => {
     w = await startWorld({ seed: 41, people: { 'tongji-staff': 2300 } });
   });
   afterAll(() => w.close());
-  const api = (args: string[], tty = false) => runInProcess(registerApi, ['api', ...args], w.env, { tty });
+  const api = (args: string[], tty = false) => runInProcess(['api', ...args], w.env, { tty });
 
   it('prints the JSON answer: compact for a pipe, pretty for a terminal', async () => {
     const id = String(w.sb.truth('ecnu-users').find((r) => r['active'] === '1')?.['userId']);
@@ -57,7 +58,7 @@ describe('idsync api (command layer, in process)', () => {
   it('--paginate follows ECNU page numbers: every row once, one a line', async () => {
     const r = await api(['/api/v1/sync/userinfo', '--provider', 'ecnu', '--paginate', '--param', 'ts=0', '--param', 'full=1', '--param', 'pageSize=100']);
     expect(r.exitCode).toBe(0);
-    const rows = ndjson(r.stdout);
+    const rows = parseNdjson(r.stdout);
     const ids = rows.map((x) => x['userId']);
     expect(new Set(ids).size).toBe(ids.length);
     // full=1 adds the deleted rows to what the platform holds (truth).
@@ -70,7 +71,7 @@ describe('idsync api (command layer, in process)', () => {
   it('--paginate follows the Tongji cursor over several pages', async () => {
     const r = await api(['/v2/dc/user/teacher_infos', '--provider', 'tongji', '--paginate', '--param', 'statusCode=-1']);
     expect(r.exitCode).toBe(0);
-    const rows = ndjson(r.stdout);
+    const rows = parseNdjson(r.stdout);
     expect(rows).toHaveLength(2300);
     expect(new Set(rows.map((x) => x['userId'])).size).toBe(2300);
   });

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerLookup } from '../../src/commands/lookup.js';
-import { ndjson, runInProcess, startWorld, type TestWorld } from './sandbox-env.js';
+import { startWorld, type TestWorld } from '../support/env.js';
+import { runInProcess } from '../support/in-process.js';
+import { parseNdjson } from '../support/ndjson.js';
 
 describe('idsync lookup (command layer, in process)', () => {
   let w: TestWorld;
@@ -12,19 +13,19 @@ describe('idsync lookup (command layer, in process)', () => {
     active = w.sb.truth('ecnu-users').filter((r) => r['active'] === '1').map((r) => String(r['userId']));
   });
   afterAll(() => w.close());
-  const lookup = (args: string[], tty = false) => runInProcess(registerLookup, ['lookup', ...args], w.env, { tty });
+  const lookup = (args: string[], tty = false) => runInProcess(['lookup', ...args], w.env, { tty });
 
   it('prints NDJSON for a pipe, exit 0 when every id is found', async () => {
     const r = await lookup([active[0] as string, active[1] as string, '--provider', 'ecnu']);
     expect(r.exitCode).toBe(0);
-    expect(ndjson(r.stdout).map((x) => x['userId'])).toEqual(active.slice(0, 2));
+    expect(parseNdjson(r.stdout).map((x) => x['userId'])).toEqual(active.slice(0, 2));
     expect(r.stderr).toBe('');
   });
 
   it('an unknown id prints no record, says so on stderr and exits 7', async () => {
     const r = await lookup([active[0] as string, '99999999', '--provider', 'ecnu']);
     expect(r.exitCode).toBe(7);
-    expect(ndjson(r.stdout)).toHaveLength(1);
+    expect(parseNdjson(r.stdout)).toHaveLength(1);
     expect(r.stderr).toContain('idsync: not found: 99999999\n');
   });
 
@@ -33,7 +34,7 @@ describe('idsync lookup (command layer, in process)', () => {
     expect((JSON.parse(json.stdout) as unknown[]).length).toBe(2);
     const table = await lookup([active[0] as string, active[1] as string, '--provider', 'ecnu'], true);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^departmentId\s+active\s+userType\s+department\s+userId\s+name$/);
+    expect(lines[0]).toMatch(/^userId\s+name\s+departmentId\s+active\s+userType\s+department$/); // key and name first
     expect(lines).toHaveLength(3);
     expect(lines[1]).toContain(active[0]);
   });
@@ -41,11 +42,11 @@ describe('idsync lookup (command layer, in process)', () => {
   it('masks ID-card numbers by default and reveals them with a consent warning', async () => {
     const id = active[2] as string;
     const masked = await lookup([id, '--provider', 'ecnu', '--kind', 'idcard']);
-    const zjhm = String(ndjson(masked.stdout)[0]?.['zjhm']);
+    const zjhm = String(parseNdjson(masked.stdout)[0]?.['zjhm']);
     expect(zjhm).toMatch(/^\d{3}\*{11}[\dX]{4}$/);
     expect(masked.stderr).toMatch(/1 ID-card number\(s\) masked/);
     const shown = await lookup([id, '--provider', 'ecnu', '--kind', 'idcard', '--reveal']);
-    const full = String(ndjson(shown.stdout)[0]?.['zjhm']);
+    const full = String(parseNdjson(shown.stdout)[0]?.['zjhm']);
     expect(full).toMatch(/^\d{17}[\dX]$/);
     expect(full.slice(0, 3) + full.slice(-4)).toBe(zjhm.slice(0, 3) + zjhm.slice(-4));
     expect(shown.stderr).toMatch(/warning: .*consent/);
@@ -55,16 +56,16 @@ describe('idsync lookup (command layer, in process)', () => {
     expect(table.stdout).not.toContain(full);
     // multisearch's last-six-digits field is masked as well.
     const multi = await lookup([id, '--provider', 'ecnu', '--kind', 'multi']);
-    expect(ndjson(multi.stdout).every((row) => /^\*+$/.test(String(row['zjhm'])))).toBe(true);
+    expect(parseNdjson(multi.stdout).every((row) => /^\*+$/.test(String(row['zjhm'])))).toBe(true);
   });
 
   it('--by-idcard finds people by ID-card number, masking it in messages', async () => {
     const id = active[3] as string;
     const card = await lookup([id, '--provider', 'ecnu', '--kind', 'idcard', '--reveal']);
-    const full = String(ndjson(card.stdout)[0]?.['zjhm']);
+    const full = String(parseNdjson(card.stdout)[0]?.['zjhm']);
     const r = await lookup([full, '110105190001010000', '--provider', 'ecnu', '--by-idcard']);
     expect(r.exitCode).toBe(7);
-    expect(ndjson(r.stdout).map((x) => x['userId'])).toContain(id);
+    expect(parseNdjson(r.stdout).map((x) => x['userId'])).toContain(id);
     expect(r.stderr).toContain('not found: 110***********0000');
     expect(r.stderr).not.toContain('110105190001010000');
   });
@@ -96,6 +97,6 @@ describe('idsync lookup (command layer, in process)', () => {
     fs.writeFileSync(file, `${ids.join('\n')}\n`);
     const r = await lookup(['--provider', 'tongji', '--kind', 'postdoc', '--ids-file', file]);
     expect(r.exitCode).toBe(0);
-    expect(ndjson(r.stdout).map((x) => x['userId'])).toEqual(ids);
+    expect(parseNdjson(r.stdout).map((x) => x['userId'])).toEqual(ids);
   });
 });

@@ -4,7 +4,7 @@ import { findLookupKind as findKind } from '../../src/lookup/lookup-kinds.js';
 import { directories } from '../../src/providers/index.js';
 import { runLookup, type LookupSummary } from '../../src/lookup/run-lookup.js';
 import type { Row } from '../../src/core/provider.js';
-import { startWorld, type TestWorld } from './sandbox-env.js';
+import { startWorld, type TestWorld } from '../support/env.js';
 
 interface Collected {
   rows: Row[];

@@ -3,13 +3,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerPhoto } from '../../src/commands/photo.js';
 import { ApiClient } from '../../src/core/api-client.js';
 import { createDispatcher } from '../../src/core/http.js';
 import { defaultRetryPolicy } from '../../src/core/retry.js';
 import { savePhoto } from '../../src/lookup/save-photo.js';
 import { ecnuPhoto } from '../../src/providers/ecnu/photo.js';
-import { runInProcess, startWorld, type TestWorld } from './sandbox-env.js';
+import { startWorld, type TestWorld } from '../support/env.js';
+import { runInProcess } from '../support/in-process.js';
 
 const isJpeg = (file: string) => fs.readFileSync(file).subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
 
@@ -21,7 +21,7 @@ describe('photos', () => {
     ids = w.sb.truth('ecnu-users').slice(0, 6).map((r) => String(r['userId']));
   });
   afterAll(() => w.close());
-  const photo = (args: string[]) => runInProcess(registerPhoto, ['photo', ...args], w.env);
+  const photo = (args: string[]) => runInProcess(['photo', ...args], w.env);
   const photoRequests = () => w.sb.stats().byPath['/api/v1/user/photo'] ?? 0;
 
   it('saves DIR/<userId>.jpg, each person’s own JPEG, creating DIR', async () => {

@@ -11,8 +11,11 @@ import { findSource } from '../../src/providers/source-registry.js';
 import { startSandbox, type DatasetId, type MutationOp, type Sandbox } from '../../src/sandbox/index.js';
 import { prepareOutput } from '../../src/sinks/output.js';
 import { fileSnapshotTarget } from '../../src/sinks/snapshot-files.js';
-import { idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { sleep, spawnIdsync, stateFile, tempFilesIn, waitFor } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { readNdjson } from '../support/ndjson.js';
+import { stateFile, tempFilesIn } from '../support/snapshot-checks.js';
+import { exited, sleep, whenFolder } from '../support/wait.js';
 
 /**
  * Issue 10: exactly once. The changes files of the successful runs, applied in order to an
@@ -90,26 +93,34 @@ async function killedRun(job: Job, point: KillPoint, since: string, delayMs: num
   const committedBefore = await lastRunId(job);
   const before = await fs.readFile(job.changes).catch(() => undefined);
   const requests = sandbox.stats().requests;
-  const child = spawnIdsync(['pull', job.source, '--since', since, '--snapshot', job.snap, '--changes', job.changes], job.env);
-  let exited = false;
-  void child.on('exit', () => (exited = true));
-  const until = (check: () => Promise<boolean> | boolean) => waitFor(async () => exited || (await check()), 20_000, 1);
-  const own = (file: string) => async () => (await tempFilesIn(dir)).some((n) => n.startsWith(`.${path.basename(file)}.${child.pid}.`));
+  const child = idsync(['pull', job.source, '--since', since, '--snapshot', job.snap, '--changes', job.changes], job.env);
+  // Each wait ends early should the run finish first; the watched folder reports every change.
+  const ended = exited(child).then(() => false);
+  const until = (folder: string, check: () => Promise<boolean>) => Promise.race([whenFolder(folder, check, 20_000), ended]);
+  const own = (file: string) => async () =>
+    (await tempFilesIn(path.dirname(file))).some((n) => n.startsWith(`.${path.basename(file)}.${child.pid}.`));
   if (point === 'request') {
-    await until(() => sandbox.stats().requests > requests);
+    const requested = new Promise<void>((resolve) => {
+      const stop = sandbox.onRequest(() => {
+        stop();
+        resolve();
+      });
+    });
+    if (sandbox.stats().requests === requests) await Promise.race([requested, ended]);
+    // The kill moment itself is drawn at random (seeded), after the first request.
     await sleep(delayMs);
-  } else if (point === 'snapshot-temp') await until(own(job.snap));
-  else if (point === 'changes-temp') await until(own(job.changes));
+  } else if (point === 'snapshot-temp') await until(dir, own(job.snap));
+  else if (point === 'changes-temp') await until(path.dirname(job.changes), own(job.changes));
   else if (point === 'journal') {
     const jobs = path.join(job.home, 'jobs');
-    await until(async () => {
+    await until(job.home, async () => {
       for (const d of await fs.readdir(jobs).catch(() => [] as string[])) {
         if (await fs.stat(path.join(jobs, d, 'journal.json')).then(() => true, () => false)) return true;
       }
       return false;
     });
   } else {
-    await until(async () => !(await fs.readFile(job.changes).catch(() => undefined))?.equals(before ?? Buffer.alloc(0)));
+    await until(path.dirname(job.changes), async () => !(await fs.readFile(job.changes).catch(() => undefined))?.equals(before ?? Buffer.alloc(0)));
   }
   child.kill('SIGKILL');
   const r = await child;

@@ -2,8 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-import { idsync, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { expectSnapshotIsTruth } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { expectSnapshotIsTruth } from '../support/snapshot-checks.js';
 
 /**
  * Issue 5, item 6: the server's clock hours off, the local time zone far from Shanghai, changes
@@ -50,12 +51,13 @@ function change(sb: Sandbox, dataset: DatasetId): void {
 describe('clocks and time zones', () => {
   it.each(cases)('$name', async ({ source, dataset, tz, sandbox: opts, jump, name, args = [] }) => {
     const midnight = name.includes('midnight');
+    const startSkew = midnight ? skewToJustBeforeShanghaiMidnight() : opts.clockSkewSeconds;
     const sb = await startSandbox({
       port: 0,
       seed: 81,
       tongjiPageSize: 200,
       ...opts,
-      ...(midnight ? { clockSkewSeconds: skewToJustBeforeShanghaiMidnight() } : {}),
+      ...(midnight ? { clockSkewSeconds: startSkew } : {}),
     });
     const home = await tempDir();
     try {
@@ -74,8 +76,11 @@ describe('clocks and time zones', () => {
       if (jump) sb.setClockSkew((opts.clockSkewSeconds ?? 0) + jump);
       await pull(['--since', 'last']);
       if (midnight) {
-        // By now Shanghai's day has turned on the server; these are stamped with the new day.
-        await new Promise((r) => setTimeout(r, 2500));
+        // Past Shanghai midnight on the server's clock (moved, not waited for): these changes
+        // are stamped with the new day.
+        const serverLocal = Date.now() / 1000 + (startSkew as number) + 8 * hour;
+        const intoDay = serverLocal % 86400;
+        if (intoDay > 12 * hour) sb.setClockSkew((startSkew as number) + (86400 - intoDay) + 1);
       }
       change(sb, dataset);
       await pull(['--since', 'last']);

@@ -3,8 +3,11 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { binPath, idsync, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { digest, expectSnapshotIsTruth, lines, spawnIdsync, stateFile, tempFilesIn, waitFor } from './helpers.js';
+import { binPath, idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { lines } from '../support/ndjson.js';
+import { digest, expectSnapshotIsTruth, stateFile, tempFilesIn } from '../support/snapshot-checks.js';
+import { whenFolder } from '../support/wait.js';
 
 /**
  * Issue 5, item 7: an output that cannot be written - a folder that is a file or missing (found
@@ -77,9 +80,9 @@ describe('outputs that become unwritable during the run', () => {
     const outDir = path.join(prev.dir, 'exports');
     await fs.mkdir(outDir);
     const out = path.join(outDir, 'users.csv');
-    const child = spawnIdsync(['pull', 'ecnu-users', '--since', 'last', '-o', out, '--snapshot', prev.snap, '--page-size', '5', '--concurrency', '1'], env);
+    const child = idsync(['pull', 'ecnu-users', '--since', 'last', '-o', out, '--snapshot', prev.snap, '--page-size', '5', '--concurrency', '1'], env);
     const spool = path.join(home, 'work', 'ecnu-users', 'spool.ndjson');
-    expect(await waitFor(() => fs.stat(spool).then((s) => s.size > 0, () => false), 15_000, 5)).toBe(true);
+    expect(await whenFolder(home, () => fs.stat(spool).then((s) => s.size > 0, () => false))).toBe(true);
     await breakIt(outDir);
     const r = await child;
     expect(r.exitCode).toBe(1);

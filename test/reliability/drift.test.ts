@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type MutationOp, type Sandbox } from '../../src/sandbox/index.js';
-import { idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { diffAgainstTruth, expectSnapshotIsTruth, sleep, spawnIdsync } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { readNdjson } from '../support/ndjson.js';
+import { diffAgainstTruth, expectSnapshotIsTruth } from '../support/snapshot-checks.js';
 
 /**
  * Issue 5, item 5: data changing while a run pages through it. Page-number paging shifts: a row
@@ -17,24 +19,22 @@ import { diffAgainstTruth, expectSnapshotIsTruth, sleep, spawnIdsync } from './h
  */
 
 /**
- * From the run's first page request until it ends, changes the platform every few ms (bounded
- * in count and time). Returns how many changes landed while the run was paging.
+ * Changes the platform on each page request the run makes (at most 300 changes), as the
+ * request arrives and before it is answered. Returns how many changes landed during the run.
  */
 async function churn(sb: Sandbox, dataset: DatasetId, run: Promise<unknown>, ops: MutationOp[]): Promise<number> {
-  let over = false;
-  void run.finally(() => {
-    over = true;
-  });
   const path = dataset.startsWith('ecnu') ? '/api/v1/sync/userinfo' : '/v2/dc/user/student_infos';
-  const pagesBefore = sb.stats().byPath[path] ?? 0;
-  const until = Date.now() + 20_000;
-  while (!over && Date.now() < until && (sb.stats().byPath[path] ?? 0) === pagesBefore) await sleep(5);
   let n = 0;
-  while (!over && n < 300 && Date.now() < until) {
+  const stop = sb.onRequest((p) => {
+    if (p !== path || n >= 300) return;
     const op = ops[n % ops.length] as MutationOp;
     sb.mutate({ dataset, op, count: op === 'update' ? 2 : 1 });
     n += 1;
-    await sleep(5);
+  });
+  try {
+    await run;
+  } finally {
+    stop();
   }
   return n;
 }
@@ -94,7 +94,7 @@ describe('changes during a run', () => {
       const env = sandboxEnv(sb, home);
       const snap = path.join(home, 'snap.ndjson');
       for (const since of [[], ['--since', 'last']]) {
-        const run = spawnIdsync(['pull', 'tongji-students', ...since, '--snapshot', snap], env);
+        const run = idsync(['pull', 'tongji-students', ...since, '--snapshot', snap], env);
         await churn(sb, 'tongji-students', run, ['update', 'insert', 'depart']);
         const r = await run;
         expect(r.exitCode, String(r.stderr)).toBe(0);

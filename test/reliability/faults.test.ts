@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type FaultOptions, type Sandbox } from '../../src/sandbox/index.js';
-import { idsync, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { digest, expectSnapshotIsTruth, lines, stateFile, summaryLine, tempFilesIn } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { lines } from '../support/ndjson.js';
+import { digest, expectSnapshotIsTruth, stateFile, summaryLine, tempFilesIn } from '../support/snapshot-checks.js';
 
 /**
  * Issue 5, items 1 and 8: every transient fault the sandbox injects, at a rate that hits many
@@ -58,7 +60,7 @@ async function pullBoth(sb: Pair, home: string, extra: string[], verbose: boolea
     const stderr = lines(r.stderr);
     const summaries = stderr.filter((l) => summaryLine.test(l));
     expect(summaries).toHaveLength(1);
-    const retries = stderr.filter((l) => /^idsync: retry \d+\/11 in \d+ ms: /.test(l));
+    const retries = stderr.filter((l) => /^idsync: retry \d+\/12 in [\d.]+ s( \([^)]*\))?: /.test(l));
     if (verbose) {
       // --verbose shows each retry of a page request, and the summary counts exactly those.
       expect(Number(summaryLine.exec(summaries[0] as string)?.groups?.['retries'])).toBe(retries.length);
@@ -91,10 +93,10 @@ async function expectConverged(sb: Pair, home: string): Promise<void> {
 const signatures: Record<string, RegExp> = {
   reset: /retry .*(other side closed|ECONNRESET|socket hang up)/,
   truncated: /retry .*(other side closed|terminated|UND_ERR_SOCKET|content-length)/i,
-  stall: /retry .*(Body Timeout|UND_ERR_BODY_TIMEOUT)/,
+  stall: /retry .*(Body Timeout|UND_ERR_BODY_TIMEOUT|no complete answer within 2 s)/,
   http500: /retry .*HTTP 500/,
   http503: /retry .*HTTP 503/,
-  http429: /retry 1\/11 in \d{4,} ms: .*HTTP 429/, // and it waits Retry-After's second
+  http429: /retry \d+\/12 in 1 s \(the platform asked: Retry-After 1 s\): .*HTTP 429/, // and it waits Retry-After's second
   malformed: /retry .*not JSON/,
   ecnuTransientErr: /retry .*errCode 1108110525/,
   revokeTokens: /access token rejected \((A401OT|401)\); getting a new one/,

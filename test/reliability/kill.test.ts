@@ -3,8 +3,11 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type Sandbox } from '../../src/sandbox/index.js';
-import { idsync, readNdjson, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { digest, expectSnapshotIsTruth, lines, sleep, spawnIdsync, stateFile, summaryLine, tempFilesIn, waitFor } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { lines, readNdjson } from '../support/ndjson.js';
+import { digest, expectSnapshotIsTruth, stateFile, summaryLine, tempFilesIn } from '../support/snapshot-checks.js';
+import { exited, sleep, whenFolder } from '../support/wait.js';
 
 /**
  * Issue 5, item 3: runs killed at random moments, again and again, with changes on the platform
@@ -26,7 +29,7 @@ async function expectWhole(file: string, keyField: string): Promise<void> {
   const text = await fs.readFile(file, 'utf8');
   expect(text.endsWith('\n')).toBe(true);
   if (file.endsWith('.csv')) {
-    const rows = parseCsv(text.replace(/^\ufeff/, ''), { columns: true }) as Record<string, string>[];
+    const rows = parseCsv<Record<string, string>>(text.replace(/^\ufeff/, ''), { columns: true });
     expect(new Set(rows.map((r) => r[keyField])).size).toBe(rows.length);
     return;
   }
@@ -64,26 +67,30 @@ async function killedRun(sb: Sandbox, home: string, f: Files, source: string, ke
   const env = sandboxEnv(sb, home);
   const before = await fingerprint(f, home, source);
   const requests = sb.stats().requests;
-  const child = spawnIdsync(['pull', source, '--since', 'last', '-o', f.out, '--snapshot', f.snap, '--timeout', '10', ...extra], env);
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
+  const child = idsync(['pull', source, '--since', 'last', '-o', f.out, '--snapshot', f.snap, '--timeout', '10', ...extra], env);
   // Each wait ends early should the run finish first (it then counts as not killed).
-  const until = (check: () => Promise<boolean> | boolean) => waitFor(async () => exited || (await check()), 15_000, 1);
+  const ended = exited(child).then(() => false);
+  const until = (dir: string, check: () => Promise<boolean>) => Promise.race([whenFolder(dir, check), ended]);
   if (when === 'request') {
-    await until(() => sb.stats().requests > requests);
+    const requested = new Promise<void>((resolve) => {
+      const stop = sb.onRequest(() => {
+        stop();
+        resolve();
+      });
+    });
+    if (sb.stats().requests === requests) await Promise.race([requested, ended]);
+    // The kill moment itself is drawn at random (seeded), after the first request.
     await sleep(delayMs);
   } else if (when === 'write' || when === 'write-snapshot') {
     // Its own temp files: a previous killed run's may still be there.
     const prefix = `.${path.basename(when === 'write' ? f.out : f.snap)}.${child.pid}.`;
-    await until(async () => (await tempFilesIn(f.dir)).some((n) => n.startsWith(prefix)));
+    await until(f.dir, async () => (await tempFilesIn(f.dir)).some((n) => n.startsWith(prefix)));
   } else if (when === 'commit') {
-    await until(async () => (await digest(f.out)) !== before.out);
+    await until(f.dir, async () => (await digest(f.out)) !== before.out);
   } else {
     const checkpoint = path.join(home, 'work', source, 'checkpoint.json');
     const spawned = Date.now();
-    await until(() => fs.stat(checkpoint).then((st) => st.mtimeMs >= spawned, () => false));
+    await until(home, () => fs.stat(checkpoint).then((st) => st.mtimeMs >= spawned, () => false));
     await sleep(delayMs % 200);
   }
   child.kill('SIGKILL');
@@ -95,9 +102,19 @@ async function killedRun(sb: Sandbox, home: string, f: Files, source: string, ke
     expect(r.exitCode, String(r.stderr)).toBe(0);
     return { killed: false, stderr: String(r.stderr) };
   }
-  // The state moves only after both outputs are in place.
+  // The state never runs ahead of the snapshot: the snapshot on disk is the one the state
+  // names, or one a killed run committed after it, whose commit journal is still there for the
+  // next run to finish (the state may also move when this run finished such a commit).
   if (after.state !== before.state) {
-    expect(after.snap).not.toBe(before.snap);
+    const st = await fs.stat(f.snap, { bigint: true });
+    const onDisk = `${st.dev}:${st.ino}`;
+    const jobs = Object.values((JSON.parse(await fs.readFile(stateFile(home, source), 'utf8')) as { jobs: Record<string, { snapshotMark: string }> }).jobs);
+    const journals: string[] = [];
+    for (const d of await fs.readdir(path.join(home, 'jobs')).catch(() => [] as string[])) {
+      const text = await fs.readFile(path.join(home, 'jobs', d, 'journal.json'), 'utf8').catch(() => undefined);
+      if (text) journals.push((JSON.parse(text) as { markAfterCommit: string }).markAfterCommit);
+    }
+    expect([...jobs.map((j) => j.snapshotMark), ...journals]).toContain(onDisk);
   }
   for (const which of ['out', 'snap'] as const) {
     if (after[which] !== before[which]) {
@@ -220,24 +237,44 @@ describe.concurrent('SIGINT and SIGTERM stop a run cleanly', () => {
     try {
       const env = sandboxEnv(sb, home);
       expect((await idsync(['pull', source, '-o', out, '--snapshot', snap], env)).exitCode).toBe(0);
-      // A large change, so that the incremental run has something to write for a while.
-      sb.mutate({ dataset, op: 'update', count: 300 });
-      const before = { out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) };
-      const child = spawnIdsync(['pull', source, '--since', 'last', '-o', out, '--snapshot', snap, '--page-size', '20'], env);
-      if (phase === 'paging') {
-        const spool = path.join(home, 'work', source, 'spool.ndjson');
-        expect(await waitFor(() => fs.stat(spool).then((s) => s.size > 0, () => false), 15_000, 5)).toBe(true);
-      } else {
-        expect(await waitFor(async () => (await tempFilesIn(dir)).length > 0, 15_000, 1)).toBe(true);
+      // The writing phase lasts milliseconds: a run may finish before the signal lands. Such a
+      // run must be a correct complete one, and one of a few attempts must be interrupted.
+      let interrupted = false;
+      for (let attempt = 0; attempt < 5 && !interrupted; attempt += 1) {
+        // A large change, so that the incremental run has something to write for a while.
+        sb.mutate({ dataset, op: 'update', count: 300 });
+        const before = { out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) };
+        // Tongji's pages are fixed (--page-size there only warns): the sandbox's page size applies.
+        const pageSize = source.startsWith('ecnu') ? ['--page-size', '20'] : [];
+        const child = idsync(['pull', source, '--since', 'last', '-o', out, '--snapshot', snap, ...pageSize], env);
+        const ended = exited(child);
+        if (phase === 'paging') {
+          const spool = path.join(home, 'work', source, 'spool.ndjson');
+          expect(await whenFolder(home, () => fs.stat(spool).then((st) => st.size > 0, () => false))).toBe(true);
+          child.kill(signal);
+        } else {
+          // Frozen the moment its temp file shows, then signalled: it wakes inside the write.
+          const seen = await Promise.race([whenFolder(dir, async () => (await tempFilesIn(dir)).length > 0), ended.then(() => false)]);
+          if (seen) child.kill('SIGSTOP');
+          child.kill(signal);
+          child.kill('SIGCONT');
+        }
+        const r = await child;
+        if (r.exitCode === 0) {
+          expect(phase, 'a paging run cannot finish before its spool has a record').toBe('writing');
+          await expectSnapshotIsTruth(sb, snap, dataset);
+          expect(await digest(stateFile(home, source))).not.toBe(before.state);
+          expect(await tempFilesIn(dir)).toEqual([]);
+          continue;
+        }
+        interrupted = true;
+        expect(r.exitCode).toBe(code);
+        expect(lines(r.stderr)).toEqual([`idsync: interrupted by ${signal}; previous outputs and state left as they were`]);
+        expect({ out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) }).toEqual(before);
+        expect(await tempFilesIn(dir)).toEqual([]);
+        expect((await fs.readdir(path.join(home, 'locks'))).filter((n) => n.endsWith('.lock'))).toEqual([]);
       }
-      child.kill(signal);
-      const r = await child;
-      if (phase === 'writing' && r.exitCode === 0) return; // the signal came after the last check: a complete run
-      expect(r.exitCode).toBe(code);
-      expect(lines(r.stderr)).toEqual([`idsync: interrupted by ${signal}; previous outputs and state left as they were`]);
-      expect({ out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) }).toEqual(before);
-      expect(await tempFilesIn(dir)).toEqual([]);
-      expect((await fs.readdir(path.join(home, 'locks'))).filter((n) => n.endsWith('.lock'))).toEqual([]);
+      expect(interrupted, 'no attempt was interrupted').toBe(true);
     } finally {
       await sb.close();
       await fs.rm(home, { recursive: true, force: true });
@@ -251,9 +288,9 @@ it('an interrupted cursor pull whose spool was damaged on disk: the next run sta
   try {
     const env = sandboxEnv(sb, home);
     const snap = path.join(home, 'snap.ndjson');
-    const child = spawnIdsync(['pull', 'tongji-students', '--snapshot', snap], env);
+    const child = idsync(['pull', 'tongji-students', '--snapshot', snap], env);
     const checkpoint = path.join(home, 'work', 'tongji-students', 'checkpoint.json');
-    expect(await waitFor(() => fs.access(checkpoint).then(() => true, () => false), 15_000, 5)).toBe(true);
+    expect(await whenFolder(home, () => fs.access(checkpoint).then(() => true, () => false))).toBe(true);
     child.kill('SIGKILL');
     await child;
     // Garbage where the first records were, within the length the checkpoint vouches for.

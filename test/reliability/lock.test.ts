@@ -3,8 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { idsync, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { digest, expectSnapshotIsTruth, lines, spawnIdsync, stateFile, summaryLine, waitFor } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { lines } from '../support/ndjson.js';
+import { digest, expectSnapshotIsTruth, stateFile, summaryLine } from '../support/snapshot-checks.js';
+import { whenFolder, whenSaid } from '../support/wait.js';
 
 /**
  * Issue 5, item 4: two runs of one source at once. The second refuses (exit 6, one clear line)
@@ -29,8 +32,8 @@ describe('two runs of one source at once', () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);
     const snap = path.join(home, 'snap.ndjson');
-    const first = spawnIdsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
-    expect(await waitFor(hasLock(home), 15_000)).toBe(true);
+    const first = idsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
+    expect(await whenFolder(home, hasLock(home))).toBe(true);
     const second = await idsync(['pull', 'ecnu-users', '--snapshot', path.join(home, 'other.ndjson')], env);
     expect(second.exitCode).toBe(6);
     expect(lines(second.stderr)).toEqual([
@@ -49,8 +52,8 @@ describe('two runs of one source at once', () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);
     const snap = path.join(home, 'snap.ndjson');
-    const first = spawnIdsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
-    expect(await waitFor(hasLock(home), 15_000)).toBe(true);
+    const first = idsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
+    expect(await whenFolder(home, hasLock(home))).toBe(true);
     const second = await idsync(['pull', 'ecnu-users', '--since', 'last', '--snapshot', snap, '--wait', '50'], env);
     const r = await first;
     expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -65,8 +68,8 @@ describe('two runs of one source at once', () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);
     const snap = path.join(home, 'snap.ndjson');
-    const killed = spawnIdsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
-    expect(await waitFor(hasLock(home), 15_000)).toBe(true);
+    const killed = idsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
+    expect(await whenFolder(home, hasLock(home))).toBe(true);
     killed.kill('SIGKILL');
     await killed;
     expect(JSON.parse(await fs.readFile(lockFile(home), 'utf8'))).toMatchObject({ pid: killed.pid });
@@ -81,14 +84,10 @@ describe('two runs of one source at once', () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);
     const snap = path.join(home, 'snap.ndjson');
-    const first = spawnIdsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
-    expect(await waitFor(hasLock(home), 15_000)).toBe(true);
-    const waiting = spawnIdsync(['--verbose', 'pull', 'ecnu-users', '--snapshot', snap, '--wait', '50'], env);
-    let said = '';
-    waiting.stderr?.on('data', (chunk: Buffer) => {
-      said += chunk.toString();
-    });
-    expect(await waitFor(() => /waiting for another idsync run of ecnu-users to finish \(pid \d+/.test(said), 15_000)).toBe(true);
+    const first = idsync(['pull', 'ecnu-users', '--snapshot', snap, ...slow], env);
+    expect(await whenFolder(home, hasLock(home))).toBe(true);
+    const waiting = idsync(['--verbose', 'pull', 'ecnu-users', '--snapshot', snap, '--wait', '50'], env);
+    await whenSaid(waiting.stderr, /waiting for another idsync run of ecnu-users to finish \(pid \d+/);
     waiting.kill('SIGINT');
     const w = await waiting;
     expect(w.exitCode).toBe(130);

@@ -2,8 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type FaultOptions } from '../../src/sandbox/index.js';
-import { idsync, sandboxEnv, tempDir } from '../helpers/cli.js';
-import { expectSnapshotIsTruth, lines } from './helpers.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { lines } from '../support/ndjson.js';
+import { expectSnapshotIsTruth } from '../support/snapshot-checks.js';
 
 /**
  * Issue 5, item 2: tokens that expire in the middle of a run (a 2-second lifetime, a run of
@@ -48,13 +50,16 @@ describe.concurrent('access tokens expire or are revoked mid-run', () => {
       expect(sandbox.stats().byPath[tokenPath]).toBeGreaterThan(1);
       await expectSnapshotIsTruth(sandbox, snap, dataset);
 
-      // The next run finds an expired token in the cache and changes on the platform.
+      // The next run finds changes on the platform, and a cached token that the platform's clock
+      // (moved on 3 s instead of waiting for it) has expired: refused, dropped and replaced.
       sandbox.mutate({ dataset, op: 'update', count: 4 });
       sandbox.mutate({ dataset, op: 'insert', count: 3 });
       sandbox.mutate({ dataset, op: 'depart', count: 2 });
-      await new Promise((r) => setTimeout(r, 2100));
+      sandbox.setClockSkew(3);
+      const tokensBefore = sandbox.stats().byPath[tokenPath] ?? 0;
       const inc = await idsync(['pull', source, '--since', 'last', ...args, '--retries', '8', '--snapshot', snap], env);
       expect(inc.exitCode, String(inc.stderr)).toBe(0);
+      expect(sandbox.stats().byPath[tokenPath]).toBeGreaterThan(tokensBefore);
       await expectSnapshotIsTruth(sandbox, snap, dataset);
     } finally {
       await sandbox.close();

@@ -1,14 +1,9 @@
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import type { CliContext } from '../../src/cli-context.js';
-import { parseSandboxFlags, registerSandbox, type SandboxFlags } from '../../src/commands/sandbox.js';
-import { Console } from '../../src/core/console.js';
+import { parseSandboxFlags, type SandboxFlags } from '../../src/commands/sandbox.js';
 import { UsageError } from '../../src/core/errors.js';
+import { Buffered, runInProcess } from '../support/in-process.js';
 
-function buffer() {
-  const out = { text: '', write: (s: string) => ((out.text += s), true), once: () => out };
-  return out;
-}
+const buffer = () => new Buffered();
 
 describe('parseSandboxFlags', () => {
   it.each<[SandboxFlags, object]>([
@@ -50,11 +45,8 @@ describe('idsync sandbox', () => {
     const stdout = buffer();
     const stderr = buffer();
     const controller = new AbortController();
-    const ctx: CliContext = { console: new Console({ stdout, stderr }), env: {}, signal: controller.signal };
-    const program = new Command('idsync').exitOverride();
-    registerSandbox(program, ctx);
-    const run = program.parseAsync(['sandbox', '--port', '0', '--people', '60'], { from: 'user' });
-    for (let i = 0; i < 100 && !stdout.text.includes('TONGJI_CLIENT_SECRET'); i++) await new Promise((r) => setTimeout(r, 20));
+    const run = runInProcess(['sandbox', '--port', '0', '--people', '60'], {}, { stdout, stderr, signal: controller.signal });
+    await stdout.whenWritten(/TONGJI_CLIENT_SECRET/);
 
     const url = /^export IDSYNC_ECNU_BASE_URL=(\S+)$/m.exec(stdout.text)?.[1] as string;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -73,9 +65,8 @@ describe('idsync sandbox', () => {
   });
 
   it('reports a bad option before starting', async () => {
-    const ctx: CliContext = { console: new Console({ stdout: buffer(), stderr: buffer() }), env: {}, signal: new AbortController().signal };
-    const program = new Command('idsync').exitOverride();
-    registerSandbox(program, ctx);
-    await expect(program.parseAsync(['sandbox', '--port', '99999'], { from: 'user' })).rejects.toThrow(UsageError);
+    const r = await runInProcess(['sandbox', '--port', '99999'], {});
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^idsync: .*port/);
   });
 });

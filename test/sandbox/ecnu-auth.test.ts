@@ -13,7 +13,7 @@ const info = (userId = '') => `${sb.url}/api/v1/user/info${userId ? `?userId=${u
 
 async function authorize(params: Record<string, string>): Promise<URL> {
   const q = new URLSearchParams({ response_type: 'code', client_id: 'sandbox-ecnu', redirect_uri: 'http://127.0.0.1:9/cb', ...params });
-  const res = await fetch(`${sb.url}/oauth2/authorize?${q}`, { redirect: 'manual' });
+  const res = await fetch(`${sb.url}/oauth2/authorize?${q.toString()}`, { redirect: 'manual' });
   expect(res.status).toBe(302);
   return new URL(res.headers.get('location') as string);
 }

@@ -80,7 +80,7 @@ describe('ECNU person lookups', () => {
     const formerStudents = [...sb.truth('ecnu-students:本科生'), ...sb.truth('ecnu-students:研究生')].filter((r) => r['active'] === '0');
     let identities: Json[] = [];
     for (const s of formerStudents) {
-      identities = (await lookup('multisearch', `userid=${s['userId']}`))['data'];
+      identities = (await lookup('multisearch', `userid=${String(s['userId'])}`))['data'];
       if (identities.length > 1) break;
     }
     expect(identities.length).toBeGreaterThan(1);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeTestSpool } from '../helpers/spool.js';
+import { writeTestSpool } from '../support/spool.js';
 import type { Row } from '../../src/core/provider.js';
 import { EventRecorder } from '../../src/core/sync/changes.js';
 import { prepareSqliteSnapshot, startSqliteLoad } from '../../src/sinks/snapshot-sqlite.js';

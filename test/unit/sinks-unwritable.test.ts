@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { unwritableFolder as unwritableFolderIn } from '../helpers/spool.js';
+import { unwritableFolder as unwritableFolderIn } from '../support/spool.js';
 import { IdsyncError } from '../../src/core/errors.js';
 import { prepareOutput, prepareSnapshot } from '../../src/sinks/index.js';
 import type { Spool } from '../../src/core/sync/writers.js';

@@ -48,7 +48,7 @@ describe('parseShanghaiFast', () => {
   // The implementation before the char-code fast path: the new one must agree on every input.
   const sliced = (text: unknown): number | undefined => {
     if (typeof text !== 'string' || text.length !== 19) return undefined;
-    const [y, mo, d, h, mi, s] = [[0, 4], [5, 7], [8, 10], [11, 13], [14, 16], [17, 19]].map(([a, b]) => +text.slice(a, b)) as number[] as [number, number, number, number, number, number];
+    const [y, mo, d, h, mi, s] = [[0, 4], [5, 7], [8, 10], [11, 13], [14, 16], [17, 19]].map(([a, b]) => +text.slice(a as number, b)) as [number, number, number, number, number, number];
     if (!(y > 1900 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 59)) return undefined;
     return Date.UTC(y, mo - 1, d, h, mi, s) / 1000 - 8 * 3600;
   };

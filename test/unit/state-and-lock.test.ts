@@ -84,10 +84,27 @@ describe('acquireLock', () => {
     await lock.release();
   });
 
-  it('waits for a live holder when asked to', async () => {
+  it('waits for a live holder when asked to, and takes the lock only once it is released', async () => {
     const first = await acquireLock(dir, 'tongji-staff');
-    setTimeout(() => void first.release(), 300);
-    const second = await acquireLock(dir, 'tongji-staff', { waitSeconds: 5 });
-    await second.release();
+    const events: string[] = [];
+    let waitingNow!: () => void;
+    const waiting = new Promise<void>((resolve) => (waitingNow = resolve));
+    const second = acquireLock(dir, 'tongji-staff', {
+      waitSeconds: 30,
+      onWait: (message) => {
+        events.push('waiting');
+        expect(message).toMatch(new RegExp(`pid ${process.pid}`));
+        waitingNow();
+      },
+    }).then((lock) => {
+      events.push('acquired');
+      return lock;
+    });
+    // A lock that is taken over (or overwritten) instead of waited for resolves first: fail then.
+    await Promise.race([waiting, second.then(() => expect.fail('took a lock that was still held'))]);
+    events.push('released');
+    await first.release();
+    await (await second).release();
+    expect(events).toEqual(['waiting', 'released', 'acquired']);
   });
 });

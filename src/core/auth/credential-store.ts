@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import Conf from 'conf';
 import path from 'node:path';
 import { checkSecretFile, ensurePrivateDir } from '../secure-dir.js';
@@ -13,36 +14,56 @@ type Stored = Partial<Record<ProviderId, ClientCredentials & { savedAt: string }
 
 /** Client credentials saved by `idsync auth login`, in an owner-only file under IDSYNC_HOME. */
 export class CredentialStore {
-  readonly #conf: Conf<Stored>;
+  readonly #home: string;
+  #store: Conf<Stored> | undefined;
 
   constructor(home: string) {
-    ensurePrivateDir(home);
+    this.#home = home;
+    // An existing home is checked at once (StrictModes), before any request; a missing one is
+    // created only when something is written.
+    if (fs.existsSync(home)) ensurePrivateDir(home);
     checkSecretFile(path.join(home, 'credentials.json'));
-    this.#conf = new Conf<Stored>({
-      projectName: 'idsync',
-      cwd: home,
-      configName: 'credentials',
-      configFileMode: 0o600,
-      accessPropertiesByDotNotation: false,
-      clearInvalidConfig: false,
-    });
   }
 
   get path(): string {
-    return this.#conf.path;
+    return path.join(this.#home, 'credentials.json');
+  }
+
+  /**
+   * Opened on first use, and for reading only when the file exists: conf creates the folder
+   * when it reads a missing file, and read-only commands (auth status) must create nothing.
+   */
+  #conf(): Conf<Stored> {
+    if (!this.#store) {
+      ensurePrivateDir(this.#home);
+      this.#store = new Conf<Stored>({
+        projectName: 'idsync',
+        cwd: this.#home,
+        configName: 'credentials',
+        configFileMode: 0o600,
+        accessPropertiesByDotNotation: false,
+        clearInvalidConfig: false,
+      });
+    }
+    return this.#store;
+  }
+
+  #exists(): boolean {
+    return this.#store !== undefined || fs.existsSync(this.path);
   }
 
   get(provider: ProviderId): (ClientCredentials & { savedAt: string }) | undefined {
-    return this.#conf.get(provider);
+    return this.#exists() ? this.#conf().get(provider) : undefined;
   }
 
   set(provider: ProviderId, creds: ClientCredentials): void {
-    this.#conf.set(provider, { ...creds, savedAt: new Date().toISOString() });
+    this.#conf().set(provider, { ...creds, savedAt: new Date().toISOString() });
   }
 
   delete(provider: ProviderId): boolean {
-    const had = this.#conf.has(provider);
-    this.#conf.delete(provider);
+    if (!this.#exists()) return false;
+    const had = this.#conf().has(provider);
+    this.#conf().delete(provider);
     return had;
   }
 }

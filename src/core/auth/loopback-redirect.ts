@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthError, UsageError } from '../errors.js';
+import { platformText } from '../terminal-text.js';
 import { buildAuthorizeUrl, createPkce, randomState } from './pkce.js';
 
 /**
@@ -9,7 +10,10 @@ import { buildAuthorizeUrl, createPkce, randomState } from './pkce.js';
  * on the loopback interface receives the browser's redirect with the code.
  */
 export interface LoopbackOptions {
-  /** Expected `state`; any other answer fails the sign-in rather than trusting it. */
+  /**
+   * Expected `state`. A redirect with any other is answered 400 and otherwise ignored: any local
+   * process can reach the loopback port, and letting it end the sign-in let it cancel logins.
+   */
   state: string;
   /** 0 or undefined: any free port. */
   port?: number;
@@ -49,14 +53,13 @@ export async function startLoopbackRedirect(o: LoopbackOptions): Promise<Loopbac
     if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH || done) return reply(404, 'idsync: nothing here');
     const q = url.searchParams;
     if (q.get('state') !== o.state) {
-      reply(400, 'idsync: this sign-in answer does not belong to the login in progress.');
-      return finish(new AuthError('the sign-in redirect carried the wrong state; start the login again'));
+      return reply(400, 'idsync: this sign-in answer does not belong to the login in progress.');
     }
     const error = q.get('error');
     if (error) {
-      reply(400, `idsync: the platform refused the sign-in (${error}). You can close this window.`);
+      reply(400, 'idsync: the platform refused the sign-in. You can close this window.');
       const why = q.get('error_description');
-      return finish(new AuthError(`the platform refused the sign-in: ${error}${why ? ` (${why.slice(0, 120)})` : ''}`));
+      return finish(new AuthError(`the platform refused the sign-in: ${platformText(error, 80)}${why ? ` (${platformText(why, 160)})` : ''}`));
     }
     const value = q.get('code');
     if (!value) {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import Conf from 'conf';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -18,62 +19,80 @@ type Stored = Record<string, CachedToken>;
 
 /**
  * Tokens survive between runs (a nightly cron reuses the token of the previous hour's run)
- * in an owner-only file. Entries are keyed by a hash of provider, endpoint and client id,
- * so switching the base URL or client never reuses a foreign token.
+ * in an owner-only file. Entries are keyed by a hash of provider, base URL, token URL and
+ * client, so switching the base URL or client never reuses a foreign token: with the token URL
+ * pinned, a key without the base URL once sent server A's token to server B.
  */
 export class TokenCache {
-  readonly #conf: Conf<Stored>;
+  readonly #home: string;
+  #store: Conf<Stored> | undefined;
   readonly #now: () => number;
 
   constructor(home: string, now: () => number = Date.now) {
-    ensurePrivateDir(home);
+    this.#home = home;
+    // An existing home is checked at once (StrictModes), before any request; a missing one is
+    // created only when something is written.
+    if (fs.existsSync(home)) ensurePrivateDir(home);
     checkSecretFile(path.join(home, 'tokens.json'));
-    this.#conf = new Conf<Stored>({
-      projectName: 'idsync',
-      cwd: home,
-      configName: 'tokens',
-      configFileMode: 0o600,
-      accessPropertiesByDotNotation: false,
-      clearInvalidConfig: true,
-    });
     this.#now = now;
+  }
+
+  /** Opened on first use; reading a missing file creates nothing (see CredentialStore). */
+  #conf(): Conf<Stored> {
+    if (!this.#store) {
+      ensurePrivateDir(this.#home);
+      this.#store = new Conf<Stored>({
+        projectName: 'idsync',
+        cwd: this.#home,
+        configName: 'tokens',
+        configFileMode: 0o600,
+        accessPropertiesByDotNotation: false,
+        clearInvalidConfig: true,
+      });
+    }
+    return this.#store;
+  }
+
+  #exists(): boolean {
+    return this.#store !== undefined || fs.existsSync(path.join(this.#home, 'tokens.json'));
   }
 
   /**
    * The secret is part of the key (hashed, never stored): a token obtained with the old
    * secret must not make a wrong or revoked secret look valid.
    */
-  static key(parts: { provider: string; tokenUrl: string; clientId: string; clientSecret?: string; kind: string }): string {
+  static key(parts: { provider: string; baseUrl: string; tokenUrl: string; clientId: string; clientSecret?: string; kind: string }): string {
     return createHash('sha256')
-      .update(`${parts.provider}\n${parts.tokenUrl}\n${parts.clientId}\n${parts.clientSecret ?? ''}\n${parts.kind}`)
+      .update(`${parts.provider}\n${parts.baseUrl}\n${parts.tokenUrl}\n${parts.clientId}\n${parts.clientSecret ?? ''}\n${parts.kind}`)
       .digest('hex')
       .slice(0, 32);
   }
 
   get(key: string): CachedToken | undefined {
-    const entry = this.#conf.get(key);
+    if (!this.#exists()) return undefined;
+    const entry = this.#conf().get(key);
     if (!entry || typeof entry.accessToken !== 'string' || typeof entry.expiresAt !== 'number') return undefined;
     return entry.expiresAt > this.#now() ? entry : undefined;
   }
 
   /** Valid or not: status reports expired tokens too. */
   all(): Array<[string, CachedToken]> {
-    return Object.entries(this.#conf.store);
+    return this.#exists() ? Object.entries(this.#conf().store) : [];
   }
 
   set(key: string, token: CachedToken): void {
-    this.#conf.set(key, token);
+    this.#conf().set(key, token);
   }
 
   delete(key: string): void {
-    this.#conf.delete(key);
+    if (this.#exists()) this.#conf().delete(key);
   }
 
   deleteWhere(pred: (token: CachedToken, key: string) => boolean): number {
     let n = 0;
     for (const [key, token] of this.all()) {
       if (pred(token, key)) {
-        this.#conf.delete(key);
+        this.#conf().delete(key);
         n += 1;
       }
     }

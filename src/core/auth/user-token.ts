@@ -2,8 +2,9 @@ import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { TokenSource } from '../api-client.js';
 import { AuthError, NetworkError, UpstreamError } from '../errors.js';
-import { describeNetworkError, httpRequest } from '../http.js';
-import { safetyMargin } from './client-token.js';
+import { describeNetworkError, httpRequest, isTransientNetworkError, networkReason, requestLine } from '../http.js';
+import { decodeJsonBody } from '../json-body.js';
+import { oauthError, safetyMargin } from './client-token.js';
 import type { ClientCredentials } from './credential-store.js';
 import { TokenCache, type CachedToken } from './token-cache.js';
 
@@ -13,6 +14,8 @@ import { TokenCache, type CachedToken } from './token-cache.js';
  */
 export interface UserGrantOptions {
   provider: string;
+  /** The API the token is for: part of the cache key (see TokenCache). */
+  baseUrl: URL;
   tokenUrl: URL;
   credentials: ClientCredentials;
   cache: TokenCache;
@@ -20,6 +23,8 @@ export interface UserGrantOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   now?: () => number;
+  /** --verbose: each request. */
+  log?: (message: string) => void;
 }
 
 const tokenAnswer = z.object({
@@ -32,13 +37,13 @@ export const loginHint = (provider: string): string =>
   `'idsync auth user-login ${provider} --web' (or --username USERID --password-stdin)`;
 
 /** Keyed like client tokens (secret included, hashed), so new client credentials mean a new sign-in. */
-export function userTokenKey(o: Pick<UserGrantOptions, 'provider' | 'tokenUrl' | 'credentials'>): string {
+export function userTokenKey(o: Pick<UserGrantOptions, 'provider' | 'baseUrl' | 'tokenUrl' | 'credentials'>): string {
   const { clientId, clientSecret } = o.credentials;
-  return TokenCache.key({ provider: o.provider, tokenUrl: o.tokenUrl.href, clientId, clientSecret, kind: 'user' });
+  return TokenCache.key({ provider: o.provider, baseUrl: o.baseUrl.href, tokenUrl: o.tokenUrl.href, clientId, clientSecret, kind: 'user' });
 }
 
 /** The stored entry even when expired (TokenCache.get hides those): expiry needs its own message. */
-export function storedUserToken(o: Pick<UserGrantOptions, 'provider' | 'tokenUrl' | 'credentials' | 'cache'>): CachedToken | undefined {
+export function storedUserToken(o: Pick<UserGrantOptions, 'provider' | 'baseUrl' | 'tokenUrl' | 'credentials' | 'cache'>): CachedToken | undefined {
   const key = userTokenKey(o);
   return o.cache.all().find(([k, t]) => k === key && t.kind === 'user')?.[1];
 }
@@ -57,7 +62,7 @@ export function exchangeCode(o: UserGrantOptions, c: { code: string; redirectUri
 }
 
 /** Records who signed in, once known (the code grant learns it from a lookup afterwards). */
-export function setUserSubject(o: Pick<UserGrantOptions, 'provider' | 'tokenUrl' | 'credentials' | 'cache'>, subject: string): void {
+export function setUserSubject(o: Pick<UserGrantOptions, 'provider' | 'baseUrl' | 'tokenUrl' | 'credentials' | 'cache'>, subject: string): void {
   const token = storedUserToken(o);
   if (token) o.cache.set(userTokenKey(o), { ...token, subject });
 }
@@ -82,6 +87,8 @@ async function grant(o: UserGrantOptions, form: Record<string, string>, subject:
 async function postTokenForm(o: UserGrantOptions, form: Record<string, string>): Promise<z.infer<typeof tokenAnswer>> {
   const body = new URLSearchParams({ ...form, client_id: o.credentials.clientId, client_secret: o.credentials.clientSecret });
   let res;
+  const now = o.now ?? Date.now;
+  const started = now();
   try {
     res = await httpRequest(o.dispatcher, o.tokenUrl, {
       method: 'POST',
@@ -91,29 +98,31 @@ async function postTokenForm(o: UserGrantOptions, form: Record<string, string>):
       ...(o.signal ? { signal: o.signal } : {}),
     });
   } catch (err) {
-    throw new NetworkError(`cannot reach ${o.tokenUrl.origin}: ${describeNetworkError(err)}`, { cause: err });
+    if (err instanceof UpstreamError) throw err;
+    o.log?.(requestLine('POST', o.tokenUrl, networkReason(err), now() - started));
+    // Transient for the API client's loop when a refresh fails; a code exchange is never retried.
+    throw new NetworkError(`cannot reach ${o.tokenUrl.origin} (token request): ${describeNetworkError(err)}`, {
+      cause: err,
+      transient: isTransientNetworkError(err),
+      reason: networkReason(err),
+    });
   }
+  o.log?.(requestLine('POST', o.tokenUrl, String(res.status), now() - started));
   if (res.status === 429 || res.status >= 500) {
     throw new UpstreamError(`${o.provider} token endpoint answered HTTP ${res.status}; try again later`, { status: res.status });
   }
-  const json = safeJson(res.body) as { error?: unknown; error_description?: unknown } | undefined;
   if (res.status >= 400) {
     // The OAuth error code and description only: the request (password, secret) is never echoed.
-    const code = typeof json?.error === 'string' ? json.error.slice(0, 60) : 'no error code';
-    const why = typeof json?.error_description === 'string' ? `: ${json.error_description.slice(0, 120)}` : '';
-    throw new AuthError(`${o.provider} refused the sign-in (HTTP ${res.status}, ${code}${why})`);
+    const why = oauthError(res.body, true);
+    throw new AuthError(`${o.provider} refused the sign-in (HTTP ${res.status}, ${why ? why.slice(2) : 'no error code'})`);
   }
+  if (res.status >= 300) {
+    throw new UpstreamError(`${o.provider} token endpoint answered HTTP ${res.status}, a redirect that idsync does not follow; check the token URL`, { status: res.status });
+  }
+  const json = decodeJsonBody(res, `${o.provider} token endpoint`);
   const parsed = tokenAnswer.safeParse(json);
   if (!parsed.success) throw new UpstreamError(`${o.provider} token endpoint sent an answer without access_token`);
   return parsed.data;
-}
-
-function safeJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { promises as fsp, type Stats } from 'node:fs';
+import { existsSync, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -31,9 +31,18 @@ export function fileError(err: unknown, file: string, verb: 'read' | 'write' = '
   if (err instanceof IdsyncError) return err;
   const code = (err as NodeJS.ErrnoException | null | undefined)?.code;
   if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
-  const missing = verb === 'write' ? `folder ${path.dirname(file)} does not exist` : 'no such file';
+  const missing = verb === 'write' ? missingOnWrite(file) : 'no such file';
   const reason = code === 'ENOENT' ? missing : (reasons[code] ?? code);
   return new IdsyncError(`cannot ${verb} ${file}: ${reason}`, ExitCode.failure, { cause: err });
+}
+
+/**
+ * ENOENT on a write usually means a missing folder, but /proc and some mounts exist and still
+ * answer ENOENT for any new file: say "cannot write" there, not that the folder is missing.
+ */
+function missingOnWrite(file: string): string {
+  const dir = path.dirname(file);
+  return existsSync(dir) ? 'the folder does not accept new files' : `folder ${dir} does not exist`;
 }
 
 export function writeError(err: unknown, file: string): unknown {
@@ -203,7 +212,10 @@ export class AtomicFile {
   /** Appends a line and its '\n'; returns a promise only when the buffer had to be written. */
   writeLine(line: Buffer): void | Promise<void> {
     const wait = this.#buffered.writeLine(line);
-    if (wait) return wait.catch((err: unknown) => Promise.reject(writeError(err, this.dest)));
+    if (wait)
+      return wait.catch((err: unknown) => {
+        throw writeError(err, this.dest);
+      });
   }
 
   /** Replaces the content by a copy of `src` (copy_file_range/reflink where the OS has it). */

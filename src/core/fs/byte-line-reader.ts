@@ -63,7 +63,7 @@ export class ByteLineReader {
   async #refill(): Promise<void> {
     const rest = this.#view.subarray(this.#pos);
     this.#which ^= 1;
-    let target = this.#bufs[this.#which];
+    let target = this.#bufs[this.#which] as Buffer;
     if (rest.length * 2 > target.length) {
       // A line longer than half the buffer: give this side room for it and more.
       target = Buffer.allocUnsafe(Math.max(target.length, rest.length) * 2);

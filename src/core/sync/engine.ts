@@ -11,7 +11,7 @@ import type { OutputFormat, SnapshotResult } from './writers.js';
 import { newRunId, type ChangeOp } from './changes.js';
 import { commitRun, type PrepareOutput } from './commit.js';
 import { JobFolder } from './job-folder.js';
-import { jobStart, runRole, type SinceSpec } from './job.js';
+import { isJobRun, jobStart, runRole, type SinceSpec } from './job.js';
 import { scan } from './scan.js';
 import type { SnapshotLoad, SnapshotTarget } from './snapshot-target.js';
 import { checkPrivateTarget, checkWritableTarget } from './targets.js';
@@ -110,12 +110,18 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
   if (job.changes) checkPrivateTarget(job.changes, 'changes file');
   const table = source.name.replace(/-/g, '_');
   const snapshot = job.snapshot ? { target: job.snapshot, table, updateField: provider.sync.updateField } : undefined;
+  const key = jobKey(job.params, job.snapshot?.id ?? null);
+  const store = new StateStore(deps.home.stateDir);
+  const roleOf = (state: JobState | undefined) =>
+    runRole({ source: source.name, since: job.since, snapshot: job.snapshot?.label, changes: job.changes !== undefined, state });
+  // A run the job refuses is told so before it waits for the lock or connects to anything;
+  // the same check runs again under the lock, on the state as it then is.
+  roleOf(await store.get(source.name, key));
   const lock = await acquireLock(deps.home.locksDir, source.name, {
     ...(job.waitSeconds !== undefined ? { waitSeconds: job.waitSeconds } : {}),
     signal: deps.signal,
     onWait: (m) => deps.events.onInfo?.(m),
   });
-  const key = jobKey(job.params, job.snapshot?.id ?? null);
   const workDir = path.join(deps.home.workDir, workName(source.name, job.params));
   let keepWork = false;
   let load: SnapshotLoad | undefined;
@@ -124,12 +130,12 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     // A run killed with SIGKILL leaves its temp files next to the outputs; clear them now (under
     // the lock) rather than at the next write, so they do not linger through a long scan.
     for (const target of [job.out?.target, job.changes]) if (target && target !== '-') await removeStaleTemps(target);
-    const store = new StateStore(deps.home.stateDir);
     const folder = JobFolder.of(deps.home.jobsDir, source.name, key);
-    const isJob = job.since.kind === 'last' || (job.since.kind === 'full' && job.snapshot !== undefined);
     // Recovery first: the interrupted run may have been the one that fed a change file.
-    const previous = isJob ? await recoverJob(store, source.name, key, folder, snapshot, deps.events) : await store.get(source.name, key);
-    const role = runRole({ source: source.name, since: job.since, snapshot: job.snapshot?.label, changes: job.changes !== undefined, state: previous });
+    const previous = isJobRun(job.since, job.snapshot !== undefined)
+      ? await recoverJob(store, source.name, key, folder, snapshot, deps.events)
+      : await store.get(source.name, key);
+    const role = roleOf(previous);
     await job.snapshot?.cleanStale();
 
     let since: number | undefined;

@@ -22,10 +22,7 @@ export interface RoleInput {
 /** Decides what a run is, refusing the runs that would make a job's snapshot and state disagree. */
 export function runRole(input: RoleInput): RunRole {
   const { since, snapshot, state } = input;
-  let role: RunRole;
-  if (since.kind === 'last') role = { kind: 'job', refresh: false };
-  else if (since.kind === 'full' && snapshot !== undefined) role = { kind: 'job', refresh: true };
-  else role = { kind: 'one-off' };
+  const role: RunRole = isJobRun(since, snapshot !== undefined) ? { kind: 'job', refresh: since.kind === 'full' } : { kind: 'one-off' };
   if (since.kind === 'at' && snapshot !== undefined && state !== undefined) {
     throw new UsageError(
       `${snapshot} is the snapshot of a job (its --since last runs): a run from another moment would leave the ` +
@@ -39,6 +36,11 @@ export function runRole(input: RoleInput): RunRole {
     );
   }
   return role;
+}
+
+/** `--since last` runs, and full pulls into a snapshot (a refresh), are the job's own. */
+export function isJobRun(since: SinceSpec, hasSnapshot: boolean): boolean {
+  return since.kind === 'last' || (since.kind === 'full' && hasSnapshot);
 }
 
 export interface JobStart {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UpstreamError } from '../../core/errors.js';
 import type { JsonAnswer } from '../../core/api-client.js';
+import { platformText } from '../../core/terminal-text.js';
 
 /** ECNU wraps every answer: {data, errCode, errMsg, requestId, apiLog} (seeds/000, 001). */
 export const envelopeSchema = z.object({
@@ -29,9 +30,10 @@ export function checkEnvelope(answer: JsonAnswer, path: string): z.infer<typeof 
   const env = parsed.data;
   if (String(env.errCode) !== '0') {
     const code = String(env.errCode);
+    // errMsg and requestId are the platform's words: escaped and capped before they reach a terminal.
     throw new UpstreamError(
-      `ecnu error for ${path}: errCode ${code}, errMsg '${env.errMsg ?? ''}', requestId ${env.requestId ?? 'none'}`,
-      { transient: transientCodes.has(code) },
+      `ecnu error for ${path}: errCode ${platformText(code, 40)}, errMsg '${platformText(env.errMsg ?? '')}', requestId ${platformText(env.requestId ?? 'none', 80)}`,
+      { transient: transientCodes.has(code), reason: `errCode ${platformText(code, 40)}` },
     );
   }
   return env;

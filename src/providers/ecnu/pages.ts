@@ -1,5 +1,6 @@
 import type { ApiClient, JsonAnswer } from '../../core/api-client.js';
 import { UpstreamError } from '../../core/errors.js';
+import { platformText } from '../../core/terminal-text.js';
 import type { Page, PageRequest, Row } from '../../core/provider.js';
 import { checkEnvelope, syncDataSchema } from './envelope.js';
 
@@ -24,8 +25,8 @@ export async function fetchSyncPage(
     if (!data.success) {
       const issue = data.error.issues[0];
       throw new UpstreamError(
-        `ecnu sent a malformed page ${pageNum} for ${path} (data.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}), requestId ${env.requestId ?? 'none'}`,
-        { transient: true },
+        `ecnu sent a malformed page ${pageNum} for ${path} (data.${platformText(issue?.path.join('.') ?? '', 60)}: ${issue?.message ?? 'invalid'}), requestId ${platformText(env.requestId ?? 'none', 80)}`,
+        { transient: true, reason: 'malformed page' },
       );
     }
     // The answer's own array, not zod's copy of it: then one array holds the page's records

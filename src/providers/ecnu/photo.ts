@@ -1,6 +1,7 @@
 import type { HttpResponse } from '../../core/http.js';
 import { UpstreamError } from '../../core/errors.js';
 import type { PhotoSource } from '../../core/people.js';
+import { platformText } from '../../core/terminal-text.js';
 import { checkEnvelope } from './envelope.js';
 
 const PHOTO_PATH = '/api/v1/user/photo';
@@ -36,7 +37,8 @@ export const ecnuPhoto: PhotoSource = {
     if (answer === undefined) return undefined;
     const env = answer as { errCode?: unknown; errMsg?: unknown; requestId?: unknown };
     if (env.errCode !== undefined && String(env.errCode) !== '0') {
-      return `no photo: ecnu errCode ${String(env.errCode)}, errMsg '${String(env.errMsg ?? '')}', requestId ${String(env.requestId ?? 'none')}`;
+      // The platform's words, escaped and capped before they reach a terminal.
+      return `no photo: ecnu errCode ${platformText(String(env.errCode), 40)}, errMsg '${platformText(String(env.errMsg ?? ''))}', requestId ${platformText(String(env.requestId ?? 'none'), 80)}`;
     }
     return 'no photo: ecnu answered JSON instead of a JPEG';
   },

@@ -3,6 +3,8 @@ import type { SourceDef } from '../../core/provider.js';
 // Endpoints and keys from the ECNU sync document (seeds/000). The staff and postdoc tables
 // name the key `userid` while their examples send `userId`: accept either.
 const userKey = ['userId', 'userid'] as const;
+// Besides ts, pageSize, pageNum and full (all set by idsync), the documents list only `type`
+// (studentinfo); no endpoint documents a filter.
 
 export const ecnuSources = [
   {
@@ -12,6 +14,7 @@ export const ecnuSources = [
     keyFields: userKey,
     paging: 'page-number',
     requiredParams: [],
+    documentedParams: [],
     description: 'all people (students, staff, others) with status',
   },
   {
@@ -21,6 +24,7 @@ export const ecnuSources = [
     keyFields: userKey,
     paging: 'page-number',
     requiredParams: [],
+    documentedParams: [],
     description: 'staff, temporary staff included',
   },
   {
@@ -30,6 +34,7 @@ export const ecnuSources = [
     keyFields: userKey,
     paging: 'page-number',
     requiredParams: [],
+    documentedParams: [],
     description: 'postdoctoral researchers',
   },
   {
@@ -39,6 +44,7 @@ export const ecnuSources = [
     keyFields: userKey,
     paging: 'page-number',
     requiredParams: ['type'],
+    documentedParams: ['type'],
     description: 'students of one type: --param type=本科生 or type=研究生',
   },
   {
@@ -48,6 +54,7 @@ export const ecnuSources = [
     keyFields: ['xh'],
     paging: 'page-number',
     requiredParams: [],
+    documentedParams: [],
     description: 'undergraduates (key xh)',
   },
 ] as const satisfies readonly SourceDef[];

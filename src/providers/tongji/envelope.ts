@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UpstreamError } from '../../core/errors.js';
 import type { JsonAnswer } from '../../core/api-client.js';
+import { platformText } from '../../core/terminal-text.js';
 
 /** {"code":"A00000","data":{count,sinceUserId,userInfos},"msg"}; msg varies, so only code counts. */
 export const envelopeSchema = z.object({
@@ -21,7 +22,10 @@ export function checkTongji(answer: JsonAnswer, path: string): z.infer<typeof en
     throw new UpstreamError(`tongji sent an answer without the code envelope for ${path}`, { transient: true });
   }
   if (parsed.data.code !== 'A00000') {
-    throw new UpstreamError(`tongji error for ${path}: code ${parsed.data.code}, msg '${parsed.data.msg ?? ''}'`);
+    // The platform's words: escaped and capped before they reach a terminal.
+    throw new UpstreamError(`tongji error for ${path}: code ${platformText(parsed.data.code, 40)}, msg '${platformText(parsed.data.msg ?? '')}'`, {
+      reason: `code ${platformText(parsed.data.code, 40)}`,
+    });
   }
   return parsed.data;
 }

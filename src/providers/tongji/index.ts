@@ -26,6 +26,8 @@ export const tongji: Provider = {
     isActive,
     maxPageSize: 1000,
     defaultPageSize: 1000,
+    // "each answer holds at most 1000 rows" and no page-size parameter exists (seeds/002–004).
+    fixedPageSize: 1000,
   },
   pages: tongjiPages,
 };

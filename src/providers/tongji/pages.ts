@@ -1,5 +1,6 @@
 import type { ApiClient } from '../../core/api-client.js';
 import { UpstreamError } from '../../core/errors.js';
+import { platformText } from '../../core/terminal-text.js';
 import { RateLimiter } from '../../core/rate-limit.js';
 import { formatShanghai } from '../../core/sync/shanghai-time.js';
 import type { Page, PageRequest, Row } from '../../core/provider.js';
@@ -19,10 +20,10 @@ export async function fetchCursorPage(client: ApiClient, path: string, query: Re
   const answer = await client.getJson(path, query, (a) => {
     const env = checkTongji(a, path);
     const data = pageDataSchema.safeParse(env.data ?? {});
-    if (!data.success) throw new UpstreamError(`tongji sent a malformed page for ${path}`, { transient: true });
+    if (!data.success) throw new UpstreamError(`tongji sent a malformed page for ${path}`, { transient: true, reason: 'malformed page' });
   });
   const data = pageDataSchema.parse((answer.body as { data?: unknown }).data ?? {});
-  const rows = (data.userInfos ?? []) as unknown[];
+  const rows = data.userInfos ?? [];
   for (const row of rows) {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
       throw new UpstreamError(`tongji sent a row that is not an object for ${path}`);
@@ -62,7 +63,7 @@ export async function* cursorPages(
     const page = await pending;
     if (page.rows.length === 0) return;
     if (page.next !== undefined && page.next === cursor) {
-      throw new UpstreamError(`tongji returned the same cursor twice (sinceUserId ${page.next}) for ${path}; stopping instead of looping`);
+      throw new UpstreamError(`tongji returned the same cursor twice (sinceUserId ${platformText(page.next, 80)}) for ${path}; stopping instead of looping`);
     }
     if (page.next !== undefined) {
       pending = request(page.next);

@@ -4,6 +4,7 @@ import type { SourceDef } from '../../core/provider.js';
 // so people who become invalid would silently vanish; -1 asks for everyone (API.md). The
 // postdoc document lists no statusCode, but were its siblings' default applied there,
 // departed postdocs would vanish the same way: -1 is harmless if ignored, essential if not.
+// documentedParams: each document's request table, less the cursor and time idsync sets.
 export const tongjiSources = [
   {
     name: 'tongji-students',
@@ -12,6 +13,7 @@ export const tongjiSources = [
     keyFields: ['userId'],
     paging: 'cursor',
     requiredParams: [],
+    documentedParams: ['userId', 'sinceTime', 'statusCode', 'deptCode', 'secondDeptCode', 'leaveSchoolCode', 'isMembershipCode', 'registrationStatusCode', 'userTypeCode', 'trainingCategoryCode', 'currentGrade'],
     defaultParams: { statusCode: '-1' },
     description: 'students (filters: deptCode, userTypeCode, currentGrade, ...)',
   },
@@ -22,8 +24,9 @@ export const tongjiSources = [
     keyFields: ['userId'],
     paging: 'cursor',
     requiredParams: [],
+    documentedParams: ['userId', 'statusCode', 'deptCode', 'currentStatusCode'],
     defaultParams: { statusCode: '-1' },
-    description: 'staff (filters: deptCode, currentStatusCode, userTypeCode)',
+    description: 'staff (filters: deptCode, currentStatusCode)',
   },
   {
     name: 'tongji-postdocs',
@@ -32,6 +35,7 @@ export const tongjiSources = [
     keyFields: ['userId'],
     paging: 'cursor',
     requiredParams: [],
+    documentedParams: ['userId'],
     defaultParams: { statusCode: '-1' },
     description: 'postdoctoral researchers',
   },

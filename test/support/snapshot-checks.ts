@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { expect } from 'vitest';
 import type { DatasetId, Sandbox } from '../../src/sandbox/index.js';
-import { binPath, readNdjson } from '../helpers/cli.js';
+import { readNdjson } from './ndjson.js';
 
-/** Reliability-test helpers: what "nothing lost, nothing duplicated, nothing torn" means, checked. */
+/** What "nothing lost, nothing duplicated, nothing torn" means, checked. */
 
 export interface SnapshotDiff {
   duplicated: string[];
@@ -67,26 +66,5 @@ export function stateFile(home: string, source: string): string {
   return path.join(home, 'state', `${source}.json`);
 }
 
-/** Starts the CLI without waiting for it, so a test can signal it mid-run. */
-export function spawnIdsync(args: string[], env: Record<string, string>) {
-  return execa(process.execPath, [binPath, ...args], { env, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' } as const);
-}
-
-/** Polls until `check` holds or `ms` passes; returns whether it held. */
-export async function waitFor(check: () => Promise<boolean> | boolean, ms: number, stepMs = 20): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** The one summary line a pull prints at the end (without --verbose). */
 export const summaryLine = /^(?<source>[a-z0-9-]+): (?<mode>full|incremental) pull(?<resumed> \(resumed\))?, (?<records>\d+) records.*, (?<pages>\d+) pages?, (?<retries>\d+) retr(?:y|ies), [\d.]+ s/;
-
-export function lines(text: unknown): string[] {
-  return String(text ?? '').split('\n').filter(Boolean);
-}

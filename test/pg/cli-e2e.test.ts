@@ -1,0 +1,197 @@
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSession } from '../../src/core/session.js';
+import type { ChangeEvent } from '../../src/core/sync/changes.js';
+import { runPull } from '../../src/core/sync/engine.js';
+import type { SnapshotTarget } from '../../src/core/sync/snapshot-target.js';
+import { providerOf } from '../../src/providers/index.js';
+import { findSource } from '../../src/providers/source-registry.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { cellText } from '../../src/sinks/cell-text.js';
+import { prepareOutput } from '../../src/sinks/output.js';
+import { postgresSnapshotTarget } from '../../src/sinks/snapshot-postgres-target.js';
+import { idsync } from '../support/cli.js';
+import { sandboxEnv, tempDir } from '../support/env.js';
+import { readNdjson } from '../support/ndjson.js';
+import { freshDatabase, pgClient, pgServer } from './helpers.js';
+
+type Row = Record<string, unknown>;
+let sandbox: Sandbox;
+let url: string;
+let db: pg.Client;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, seed: 14 });
+  const fresh = await freshDatabase();
+  url = fresh.url;
+  db = await pgClient(fresh.name);
+});
+afterAll(async () => {
+  await db.end();
+  await sandbox.close();
+});
+
+async function jobEnv(): Promise<{ home: string; env: Record<string, string> }> {
+  const home = await tempDir();
+  return { home, env: sandboxEnv(sandbox, home, { PGPASSWORD: pgServer().env['PGPASSWORD']! }) };
+}
+
+/** The platform's truth as the table keeps it: every non-NULL field as text. */
+function truthAsTable(dataset: 'ecnu-users' | 'ecnu-staff'): Map<string, Row> {
+  const key = sandbox.keyField(dataset);
+  return new Map(
+    sandbox.truth(dataset).map((r) => [
+      String(r[key]),
+      Object.fromEntries(Object.entries(r).flatMap(([k, v]) => (cellText(v) === undefined ? [] : [[k, cellText(v)]]))),
+    ]),
+  );
+}
+
+async function tableContent(table: string, key: string): Promise<Map<string, Row>> {
+  const { rows } = await db.query<Row>(`SELECT * FROM ${table}`);
+  return new Map(rows.map((r) => [String(r[key]), Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null))]));
+}
+
+function replay(state: Map<string, Row>, events: ChangeEvent[]): void {
+  for (const e of events) {
+    expect(state.get(e.key) ?? null, `${e.op} ${e.key}`).toEqual(e.before);
+    if (e.after === null) state.delete(e.key);
+    else state.set(e.key, e.after);
+  }
+}
+
+const sorted = (m: Map<string, Row>) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
+
+describe('pull --snapshot postgresql://', () => {
+  it('a job: full, then incremental with every kind of change; the table equals the truth, the change table the changes file', async () => {
+    const { home, env } = await jobEnv();
+    const changes = path.join(home, 'changes.ndjson');
+    const args = ['pull', 'ecnu-users', '--since', 'last', '--snapshot', url, '--changes', changes, '--quiet'];
+    const first = await idsync(args, env);
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+    const key = sandbox.keyField('ecnu-users');
+    const state = new Map<string, Row>();
+    const firstEvents = (await readNdjson(changes)) as unknown as ChangeEvent[];
+    replay(state, firstEvents);
+    expect(sorted(await tableContent('ecnu_users', key))).toEqual(sorted(truthAsTable('ecnu-users')));
+
+    for (const op of ['update', 'depart', 'delete', 'insert'] as const) sandbox.mutate({ dataset: 'ecnu-users', op, count: 3 });
+    const second = await idsync(args, env);
+    expect(second.exitCode, String(second.stderr)).toBe(0);
+    const events = (await readNdjson(changes)) as unknown as ChangeEvent[];
+    expect(new Set(events.map((e) => e.op))).toEqual(new Set(['update', 'delete', 'insert']));
+    replay(state, events);
+    expect(sorted(await tableContent('ecnu_users', key))).toEqual(sorted(truthAsTable('ecnu-users')));
+    expect(sorted(state)).toEqual(sorted(truthAsTable('ecnu-users')));
+
+    const { rows } = await db.query(
+      `SELECT run, sequence AS seq, op, key, before, after, changed FROM ecnu_users_changes WHERE run = $1 ORDER BY sequence`,
+      [events[0]!.run],
+    );
+    expect(rows).toEqual(events.map(({ run, seq, op, key: k, before, after, changed }) => ({ run, seq, op, key: k, before, after, changed })));
+
+    // Sent again unchanged (the overlap window): no event.
+    const third = await idsync(args, env);
+    expect(third.exitCode, String(third.stderr)).toBe(0);
+    expect(await readNdjson(changes)).toEqual([]);
+
+    // The state knows the database by its URL without password.
+    const shown = await idsync(['state', 'show', '--json'], env);
+    expect(String(shown.stdout)).toContain(`${url}?schema=public`);
+    expect(String(shown.stdout)).not.toContain(pgServer().env['PGPASSWORD']!);
+  });
+
+  it('refuses a password in the URL (exit 2) before any request, without echoing it', async () => {
+    const { env } = await jobEnv();
+    const before = sandbox.stats().requests;
+    const withPw = url.replace('idsync@', 'idsync:Hunter2-secret@');
+    const r = await idsync(['pull', 'ecnu-users', '--snapshot', withPw], env);
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr)).toMatch(/^idsync: .*password in the PostgreSQL URL is refused.*PGPASSWORD/);
+    expect(String(r.stderr) + String(r.stdout)).not.toContain('Hunter2');
+    expect(sandbox.stats().requests).toBe(before);
+  });
+
+  it('wrong password: exit 3; unreachable: exit 5; both before any page is fetched', async () => {
+    const { env } = await jobEnv();
+    const pages = () => sandbox.stats().requests;
+    const before = pages();
+    const wrong = await idsync(['pull', 'ecnu-users', '--snapshot', url], { ...env, PGPASSWORD: 'not-it-42' });
+    expect(wrong.exitCode, String(wrong.stderr)).toBe(3);
+    expect(String(wrong.stderr)).not.toContain('not-it-42');
+    const srv = net.createServer();
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    const down = await idsync(['pull', 'ecnu-users', '--snapshot', `postgresql://idsync@127.0.0.1:${port}/x`], env);
+    expect(down.exitCode, String(down.stderr)).toBe(5);
+    expect(String(down.stderr).trim().split('\n')).toHaveLength(1);
+    expect(pages()).toBe(before);
+  });
+});
+
+/** A snapshot whose commit() really commits, then dies like a killed process. */
+class Died extends Error {}
+function dyingAfterCommit(target: SnapshotTarget): SnapshotTarget {
+  return {
+    ...target,
+    prepare: async (spool, opts) => {
+      const p = await target.prepare(spool, opts);
+      return {
+        ...p,
+        commit: async () => {
+          await p.commit();
+          throw new Died('died after the snapshot commit');
+        },
+        abort: async () => undefined,
+      };
+    },
+  };
+}
+
+describe('exactly once with a PostgreSQL snapshot', () => {
+  it('a run that dies after COMMIT has its changes delivered by the next run, once', async () => {
+    const { home, env } = await jobEnv();
+    const changes = path.join(home, 'changes.ndjson');
+    const args = ['pull', 'ecnu-staff', '--since', 'last', '--snapshot', url, '--changes', changes, '--quiet'];
+    expect((await idsync(args, env)).exitCode).toBe(0);
+    const state = new Map<string, Row>();
+    replay(state, (await readNdjson(changes)) as unknown as ChangeEvent[]);
+
+    const departed = sandbox.mutate({ dataset: 'ecnu-staff', op: 'depart', count: 2 });
+    const source = findSource('ecnu-staff', path.join(home, 'sources.json'));
+    const provider = providerOf(source.provider);
+    const session = openSession({ provider: provider.id, env, log: () => undefined });
+    const target = postgresSnapshotTarget(url, source.keyFields, env);
+    const died = await runPull(
+      { provider, source, params: {}, since: { kind: 'last' }, snapshot: dyingAfterCommit(target), changes, concurrency: 2, overlapSeconds: 300 },
+      {
+        home: session.home,
+        client: session.client,
+        signal: new AbortController().signal,
+        stdout: async () => undefined,
+        pipeFile: async () => undefined,
+        prepareOutput,
+        isActive: provider.sync.isActive,
+        events: {},
+      },
+    ).catch((err: unknown) => err);
+    await session.close();
+    await target.close();
+    expect(died).toBeInstanceOf(Died);
+
+    const next = await idsync(args, env);
+    expect(next.exitCode, String(next.stderr)).toBe(0);
+    const events = (await readNdjson(changes)) as unknown as ChangeEvent[];
+    expect(events.map((e) => e.key)).toEqual(expect.arrayContaining(departed));
+    replay(state, events);
+    const key = sandbox.keyField('ecnu-staff');
+    expect(sorted(state)).toEqual(sorted(await tableContent('ecnu_staff', key)));
+    expect((await idsync(args, env)).exitCode).toBe(0);
+    expect(await readNdjson(changes)).toEqual([]);
+    await fs.rm(home, { recursive: true, force: true });
+  });
+});
