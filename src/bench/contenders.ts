@@ -62,7 +62,14 @@ function lean(name: string, script: string, about: string, pageSize?: number): C
     invoke: ({ sandbox, dir }) => {
       const output = path.join(dir, 'out.ndjson');
       return {
-        args: [path.join(here, script), sandbox.url, sandbox.clientId, sandbox.clientSecret, output, ...(pageSize ? [String(pageSize)] : [])],
+        args: [
+          path.join(here, script),
+          sandbox.url,
+          sandbox.clientId,
+          sandbox.clientSecret,
+          output,
+          ...(pageSize ? [String(pageSize)] : []),
+        ],
         env: cleanEnv({}),
         output,
         sameBytes: true,

@@ -51,7 +51,13 @@ export function pageLines(rows: readonly Record<string, unknown>[]): string {
   return text;
 }
 
-export function leanArgs(argv: readonly string[]): { base: string; clientId: string; clientSecret: string; out: string; pageSize: number | undefined } {
+export function leanArgs(argv: readonly string[]): {
+  base: string;
+  clientId: string;
+  clientSecret: string;
+  out: string;
+  pageSize: number | undefined;
+} {
   const [base, clientId, clientSecret, out, size] = argv;
   if (!base || !clientId || !clientSecret || !out) throw new Error('usage: <base-url> <client-id> <client-secret> <out-file> [page-size]');
   const pageSize = size === undefined ? undefined : Number(size);

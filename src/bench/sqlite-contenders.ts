@@ -46,7 +46,19 @@ export function sqliteContenders(bin: string, idsyncEnv: Env): Contender[] {
   });
   const pullArgs = (dir: string, withChanges: boolean, out = files(dir).out): string[] => {
     const f = files(dir);
-    return [bin, 'pull', 'ecnu-users', '--since', 'last', '-o', out, '--snapshot', f.snap, ...(withChanges ? ['--changes', f.changes] : []), '--quiet'];
+    return [
+      bin,
+      'pull',
+      'ecnu-users',
+      '--since',
+      'last',
+      '-o',
+      out,
+      '--snapshot',
+      f.snap,
+      ...(withChanges ? ['--changes', f.changes] : []),
+      '--quiet',
+    ];
   };
   const first = (name: string, withChanges: boolean): Contender => ({
     name,

@@ -44,9 +44,18 @@ export interface SqliteLoad extends SnapshotLoad {
  * key, a key field other than the spool's, a resumed spool, an error) leaves it unusable, and
  * prepare() falls back to reading the spool.
  */
-export async function startSqliteLoad(file: string, opts: { table: string; keyFields: readonly string[] }): Promise<SqliteLoad | undefined> {
+export async function startSqliteLoad(
+  file: string,
+  opts: { table: string; keyFields: readonly string[] },
+): Promise<SqliteLoad | undefined> {
   const dest = path.resolve(file);
-  if (await fsp.stat(dest).then(() => true, () => false)) return undefined;
+  if (
+    await fsp.stat(dest).then(
+      () => true,
+      () => false,
+    )
+  )
+    return undefined;
   const work = tempPathFor(dest);
   let db: Database.Database;
   try {
