@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Contender, Invocation, RunSetup } from './contenders.js';
+import type { Contender, Invocation, RunSetup } from './contender-types.js';
 import { digestFile } from './measure.js';
 
 const TABLE = 'ecnu_users';
