@@ -52,29 +52,34 @@ async function main(): Promise<void> {
         `deleted ${deleted.join(', ')}; new ${inserted.join(', ')}\n`,
     );
 
-    await run(sandbox, ['pull', 'ecnu-staff', '--since', 'last', '-o', rel('staff-changes.ndjson'), '--snapshot', rel('staff.ndjson')]);
+    await run(sandbox, [
+      'pull', 'ecnu-staff', '--since', 'last', '-o', rel('staff-fetched.ndjson'),
+      '--snapshot', rel('staff.ndjson'), '--changes', rel('staff-changes.ndjson'),
+    ]);
     await run(sandbox, ['pull', 'tongji-students', '--snapshot', rel('tongji-students.sqlite')]);
     await run(sandbox, ['state', 'show']);
 
     const snapshot = await lines(path.join(outDir, 'staff.ndjson'));
-    const changes = await lines(path.join(outDir, 'staff-changes.ndjson'));
+    const fetched = await lines(path.join(outDir, 'staff-fetched.ndjson'));
+    const events = await lines(path.join(outDir, 'staff-changes.ndjson'));
     const changed = updated.length + departed.length + deleted.length + inserted.length;
     process.stderr.write(
       [
         '',
         'What the demo wrote:',
         `  ${rel('staff-full.csv')}         the full pull, for Excel (UTF-8 with BOM)`,
-        `  ${rel('staff-changes.ndjson')}   the incremental run: ${changes} records, the deleted one with deleted_mark 1`,
-        ...(changes > changed
-          ? [`  (${changes} records for ${changed} changes: each run reaches back --overlap, 300 s, so records changed just before it come again; apply by key)`]
+        `  ${rel('staff-fetched.ndjson')}   the incremental run's records: ${fetched}, the deleted one with deleted_mark 1`,
+        ...(fetched > changed
+          ? [`  (${fetched} records for ${changed} changes: each run reaches back --overlap, 300 s, so records changed just before it come again)`]
           : []),
+        `  ${rel('staff-changes.ndjson')}   the change feed: ${events} events, exactly what changed in the snapshot (insert, update, delete)`,
         `  ${rel('staff.ndjson')}           the merged snapshot: ${snapshot} people, one line each, deletions applied`,
         `  ${rel('tongji-students.sqlite')} Tongji students as an SQLite table (tongji_students)`,
         `  ${rel('home')}                   IDSYNC_HOME: token cache and sync state`,
         '',
         'Try (the sandbox has stopped; these read what the demo left):',
         `  IDSYNC_HOME=${rel('home')} ${shown} state show`,
-        `  jq -c 'select(.deleted_mark == 1)' ${rel('staff-changes.ndjson')}`,
+        `  jq -c 'select(.activeBefore and (.activeAfter | not)) | {key, changed}' ${rel('staff-changes.ndjson')}   # who left`,
         `  sqlite3 ${rel('tongji-students.sqlite')} 'select statusCode, count(*) from tongji_students group by 1'`,
         '',
       ].join('\n'),

@@ -3,16 +3,12 @@ import net from 'node:net';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSession } from '../../src/core/session.js';
 import type { ChangeEvent } from '../../src/core/sync/changes.js';
-import { runPull } from '../../src/core/sync/engine.js';
-import type { SnapshotTarget } from '../../src/core/sync/snapshot-target.js';
-import { providerOf } from '../../src/providers/index.js';
 import { findSource } from '../../src/providers/source-registry.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { cellText } from '../../src/sinks/cell-text.js';
-import { prepareOutput } from '../../src/sinks/output.js';
 import { postgresSnapshotTarget } from '../../src/sinks/snapshot-postgres-target.js';
+import { Died, dying, pullInProcess, replay, sortedByKey } from '../support/change-feed.js';
 import { idsync } from '../support/cli.js';
 import { sandboxEnv, tempDir } from '../support/env.js';
 import { readNdjson } from '../support/ndjson.js';
@@ -55,15 +51,6 @@ async function tableContent(table: string, key: string): Promise<Map<string, Row
   return new Map(rows.map((r) => [String(r[key]), Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null))]));
 }
 
-function replay(state: Map<string, Row>, events: ChangeEvent[]): void {
-  for (const e of events) {
-    expect(state.get(e.key) ?? null, `${e.op} ${e.key}`).toEqual(e.before);
-    if (e.after === null) state.delete(e.key);
-    else state.set(e.key, e.after);
-  }
-}
-
-const sorted = (m: Map<string, Row>) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
 
 describe('pull --snapshot postgresql://', () => {
   it('a job: full, then incremental with every kind of change; the table equals the truth, the change table the changes file', async () => {
@@ -76,7 +63,7 @@ describe('pull --snapshot postgresql://', () => {
     const state = new Map<string, Row>();
     const firstEvents = (await readNdjson(changes)) as unknown as ChangeEvent[];
     replay(state, firstEvents);
-    expect(sorted(await tableContent('ecnu_users', key))).toEqual(sorted(truthAsTable('ecnu-users')));
+    expect(sortedByKey(await tableContent('ecnu_users', key))).toEqual(sortedByKey(truthAsTable('ecnu-users')));
 
     for (const op of ['update', 'depart', 'delete', 'insert'] as const) sandbox.mutate({ dataset: 'ecnu-users', op, count: 3 });
     const second = await idsync(args, env);
@@ -84,8 +71,8 @@ describe('pull --snapshot postgresql://', () => {
     const events = (await readNdjson(changes)) as unknown as ChangeEvent[];
     expect(new Set(events.map((e) => e.op))).toEqual(new Set(['update', 'delete', 'insert']));
     replay(state, events);
-    expect(sorted(await tableContent('ecnu_users', key))).toEqual(sorted(truthAsTable('ecnu-users')));
-    expect(sorted(state)).toEqual(sorted(truthAsTable('ecnu-users')));
+    expect(sortedByKey(await tableContent('ecnu_users', key))).toEqual(sortedByKey(truthAsTable('ecnu-users')));
+    expect(sortedByKey(state)).toEqual(sortedByKey(truthAsTable('ecnu-users')));
 
     const { rows } = await db.query(
       `SELECT run, sequence AS seq, op, key, before, after, changed FROM ecnu_users_changes WHERE run = $1 ORDER BY sequence`,
@@ -133,25 +120,6 @@ describe('pull --snapshot postgresql://', () => {
   });
 });
 
-/** A snapshot whose commit() really commits, then dies like a killed process. */
-class Died extends Error {}
-function dyingAfterCommit(target: SnapshotTarget): SnapshotTarget {
-  return {
-    ...target,
-    prepare: async (spool, opts) => {
-      const p = await target.prepare(spool, opts);
-      return {
-        ...p,
-        commit: async () => {
-          await p.commit();
-          throw new Died('died after the snapshot commit');
-        },
-        abort: async () => undefined,
-      };
-    },
-  };
-}
-
 describe('exactly once with a PostgreSQL snapshot', () => {
   it('a run that dies after COMMIT has its changes delivered by the next run, once', async () => {
     const { home, env } = await jobEnv();
@@ -162,24 +130,8 @@ describe('exactly once with a PostgreSQL snapshot', () => {
     replay(state, (await readNdjson(changes)) as unknown as ChangeEvent[]);
 
     const departed = sandbox.mutate({ dataset: 'ecnu-staff', op: 'depart', count: 2 });
-    const source = findSource('ecnu-staff', path.join(home, 'sources.json'));
-    const provider = providerOf(source.provider);
-    const session = openSession({ provider: provider.id, env, log: () => undefined });
-    const target = postgresSnapshotTarget(url, source.keyFields, env);
-    const died = await runPull(
-      { provider, source, params: {}, since: { kind: 'last' }, snapshot: dyingAfterCommit(target), changes, concurrency: 2, overlapSeconds: 300 },
-      {
-        home: session.home,
-        client: session.client,
-        signal: new AbortController().signal,
-        stdout: async () => undefined,
-        pipeFile: async () => undefined,
-        prepareOutput,
-        isActive: provider.sync.isActive,
-        events: {},
-      },
-    ).catch((err: unknown) => err);
-    await session.close();
+    const target = postgresSnapshotTarget(url, findSource('ecnu-staff', path.join(home, 'sources.json')).keyFields, env);
+    const died = await pullInProcess('ecnu-staff', env, dying(target, 'after'), changes);
     await target.close();
     expect(died).toBeInstanceOf(Died);
 
@@ -189,7 +141,7 @@ describe('exactly once with a PostgreSQL snapshot', () => {
     expect(events.map((e) => e.key)).toEqual(expect.arrayContaining(departed));
     replay(state, events);
     const key = sandbox.keyField('ecnu-staff');
-    expect(sorted(state)).toEqual(sorted(await tableContent('ecnu_staff', key)));
+    expect(sortedByKey(state)).toEqual(sortedByKey(await tableContent('ecnu_staff', key)));
     expect((await idsync(args, env)).exitCode).toBe(0);
     expect(await readNdjson(changes)).toEqual([]);
     await fs.rm(home, { recursive: true, force: true });

@@ -2,15 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSession } from '../../src/core/session.js';
 import type { ChangeEvent } from '../../src/core/sync/changes.js';
-import { runPull } from '../../src/core/sync/engine.js';
-import type { SnapshotTarget } from '../../src/core/sync/snapshot-target.js';
-import { providerOf } from '../../src/providers/index.js';
-import { findSource } from '../../src/providers/source-registry.js';
 import { startSandbox, type DatasetId, type MutationOp, type Sandbox } from '../../src/sandbox/index.js';
-import { prepareOutput } from '../../src/sinks/output.js';
 import { fileSnapshotTarget } from '../../src/sinks/snapshot-files.js';
+import { Died, dying, pullInProcess, replay, sortedByKey } from '../support/change-feed.js';
 import { idsync } from '../support/cli.js';
 import { sandboxEnv, tempDir } from '../support/env.js';
 import { readNdjson } from '../support/ndjson.js';
@@ -36,14 +31,6 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-function replay(state: Map<string, Row>, events: ChangeEvent[]): void {
-  for (const e of events) {
-    expect(state.get(e.key) ?? null, `${e.run}#${e.seq} ${e.op} ${e.key}`).toEqual(e.before);
-    if (e.after === null) state.delete(e.key);
-    else state.set(e.key, e.after);
-  }
-}
-
 /** The snapshot as the events describe it: the records (NDJSON) or the non-NULL columns (SQLite). */
 async function snapshotContent(file: string, kind: Kind, table: string, key: string): Promise<Map<string, Row>> {
   if (kind === 'ndjson') return new Map((await readNdjson(file)).map((r) => [String(r[key]), r]));
@@ -56,7 +43,6 @@ async function snapshotContent(file: string, kind: Kind, table: string, key: str
   }
 }
 
-const sorted = (m: Map<string, Row>) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
 
 // A seeded sequence, so a failure can be replayed.
 function seeded(seed: number): () => number {
@@ -170,53 +156,10 @@ describe.each(cases)('changes files replay to the $kind snapshot of $source acro
     replay(state, delivered);
     const key = sandbox.keyField(dataset);
     const table = source.replace(/-/g, '_');
-    expect(sorted(state)).toEqual(sorted(await snapshotContent(job.snap, kind, table, key)));
+    expect(sortedByKey(state)).toEqual(sortedByKey(await snapshotContent(job.snap, kind, table, key)));
     expect(state.size).toBe(sandbox.truth(dataset).length);
   });
 });
-
-/** A snapshot whose commit() does `what` around the real commit, then dies like a killed process. */
-class Died extends Error {}
-function dying(target: SnapshotTarget, when: 'before' | 'after'): SnapshotTarget {
-  return {
-    ...target,
-    prepare: async (spool, opts) => {
-      const p = await target.prepare(spool, opts);
-      return {
-        ...p,
-        commit: async () => {
-          if (when === 'after') await p.commit();
-          throw new Died(`died ${when} the snapshot's commit`);
-        },
-        // A dead process rolls nothing back.
-        abort: async () => (when === 'after' ? undefined : p.abort()),
-      };
-    },
-  };
-}
-
-async function runInProcess(home: string, env: Record<string, string>, target: SnapshotTarget, changes: string): Promise<unknown> {
-  const source = findSource('ecnu-staff', path.join(home, 'sources.json'));
-  const provider = providerOf(source.provider);
-  const session = openSession({ provider: provider.id, env, log: () => undefined });
-  try {
-    return await runPull(
-      { provider, source, params: {}, since: { kind: 'last' }, snapshot: target, changes, concurrency: 2, overlapSeconds: 300 },
-      {
-        home: session.home,
-        client: session.client,
-        signal: new AbortController().signal,
-        stdout: async () => undefined,
-        pipeFile: async () => undefined,
-        prepareOutput,
-        isActive: provider.sync.isActive,
-        events: {},
-      },
-    ).catch((err: unknown) => err);
-  } finally {
-    await session.close();
-  }
-}
 
 describe.each(['ndjson', 'sqlite'] as const)('a %s snapshot committed, then the process dies before the changes file', (kind) => {
   it('the next run delivers the dead run\'s changes with its own, once', async () => {
@@ -232,10 +175,10 @@ describe.each(['ndjson', 'sqlite'] as const)('a %s snapshot committed, then the 
 
     // Before the commit: the run never happened.
     sandbox.mutate({ dataset: 'ecnu-staff', op: 'update', count: 2 });
-    expect(await runInProcess(home, env, dying(fileSnapshotTarget(snap, kind), 'before'), changes)).toBeInstanceOf(Died);
+    expect(await pullInProcess('ecnu-staff', env, dying(fileSnapshotTarget(snap, kind), 'before'), changes)).toBeInstanceOf(Died);
     // After the commit: the snapshot moved, the state and the changes file did not.
     const departed = sandbox.mutate({ dataset: 'ecnu-staff', op: 'depart', count: 1 });
-    expect(await runInProcess(home, env, dying(fileSnapshotTarget(snap, kind), 'after'), changes)).toBeInstanceOf(Died);
+    expect(await pullInProcess('ecnu-staff', env, dying(fileSnapshotTarget(snap, kind), 'after'), changes)).toBeInstanceOf(Died);
     expect(await fs.readFile(stateFile(home, 'ecnu-staff'), 'utf8')).toBe(stateBefore);
     expect(await fs.readFile(changes)).toEqual(changesBefore);
     const table = 'ecnu_staff';
@@ -251,7 +194,7 @@ describe.each(['ndjson', 'sqlite'] as const)('a %s snapshot committed, then the 
     );
     expect(next.filter((e) => e.run === runs[1]).some((e) => inserted.includes(e.key))).toBe(true);
     replay(state, next);
-    expect(sorted(state)).toEqual(sorted(await snapshotContent(snap, kind, table, key)));
+    expect(sortedByKey(state)).toEqual(sortedByKey(await snapshotContent(snap, kind, table, key)));
     // And nothing twice: the run after that has nothing to say.
     expect(await cleanRun(job)).toEqual([]);
   });

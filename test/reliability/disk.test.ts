@@ -80,11 +80,16 @@ describe('outputs that become unwritable during the run', () => {
     const outDir = path.join(prev.dir, 'exports');
     await fs.mkdir(outDir);
     const out = path.join(outDir, 'users.csv');
+    // Enough pages, each held back a little by the sandbox, that the run is still paging when
+    // the folder breaks: the break lands between pages, not after a run that already finished.
+    sandbox.mutate({ dataset: 'ecnu-users', op: 'update', count: 40 });
+    sandbox.setFaults({ stall: 1, stallMs: 100 });
     const child = idsync(['pull', 'ecnu-users', '--since', 'last', '-o', out, '--snapshot', prev.snap, '--page-size', '5', '--concurrency', '1'], env);
     const spool = path.join(home, 'work', 'ecnu-users', 'spool.ndjson');
     expect(await whenFolder(home, () => fs.stat(spool).then((s) => s.size > 0, () => false))).toBe(true);
     await breakIt(outDir);
     const r = await child;
+    sandbox.setFaults({});
     expect(r.exitCode).toBe(1);
     expectOneLine(r.stderr, pattern);
     expect({ ...(await prev.now()), out: prev.before.out }).toEqual(prev.before);
