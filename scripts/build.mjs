@@ -46,7 +46,10 @@ await build({
 await fs.writeFile(stamp, new Date().toISOString() + '\n');
 
 async function isFresh() {
-  const built = await fs.stat(stamp).then((s) => s.mtimeMs, () => 0);
+  const built = await fs.stat(stamp).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   const inputs = [path.join(root, 'package.json')];
   for (const folder of ['src', 'scripts']) {
     for (const entry of await fs.readdir(path.join(root, folder), { recursive: true, withFileTypes: true })) {

@@ -53,8 +53,16 @@ async function main(): Promise<void> {
     );
 
     await run(sandbox, [
-      'pull', 'ecnu-staff', '--since', 'last', '-o', rel('staff-fetched.ndjson'),
-      '--snapshot', rel('staff.ndjson'), '--changes', rel('staff-changes.ndjson'),
+      'pull',
+      'ecnu-staff',
+      '--since',
+      'last',
+      '-o',
+      rel('staff-fetched.ndjson'),
+      '--snapshot',
+      rel('staff.ndjson'),
+      '--changes',
+      rel('staff-changes.ndjson'),
     ]);
     await run(sandbox, ['pull', 'tongji-students', '--snapshot', rel('tongji-students.sqlite')]);
     await run(sandbox, ['state', 'show']);
@@ -70,7 +78,9 @@ async function main(): Promise<void> {
         `  ${rel('staff-full.csv')}         the full pull, for Excel (UTF-8 with BOM)`,
         `  ${rel('staff-fetched.ndjson')}   the incremental run's records: ${fetched}, the deleted one with deleted_mark 1`,
         ...(fetched > changed
-          ? [`  (${fetched} records for ${changed} changes: each run reaches back --overlap, 300 s, so records changed just before it come again)`]
+          ? [
+              `  (${fetched} records for ${changed} changes: each run reaches back --overlap, 300 s, so records changed just before it come again)`,
+            ]
           : []),
         `  ${rel('staff-changes.ndjson')}   the change feed: ${events} events, exactly what changed in the snapshot (insert, update, delete)`,
         `  ${rel('staff.ndjson')}           the merged snapshot: ${snapshot} people, one line each, deletions applied`,

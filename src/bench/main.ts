@@ -77,7 +77,13 @@ function parse() {
   };
 }
 
-async function runScenario(records: number, latencyMs: number, rounds: number, chosen: readonly Contender[], tmp: string): Promise<ScenarioResult> {
+async function runScenario(
+  records: number,
+  latencyMs: number,
+  rounds: number,
+  chosen: readonly Contender[],
+  tmp: string,
+): Promise<ScenarioResult> {
   const label = scenarioLabel(records, latencyMs);
   console.error(`${label}: starting the sandbox…`);
   const sandbox = await startSandboxProcess(records, latencyMs);
@@ -97,7 +103,9 @@ async function runScenario(records: number, latencyMs: number, rounds: number, c
           const m = await runNode(inv.args, inv.env, repoRoot);
           const { lines, sha256 } = await digestFile(inv.output);
           if (inv.minLines !== undefined ? lines < inv.minLines : lines !== sandbox.info.live) {
-            throw new Error(`${c.name} wrote ${lines} lines, expected ${inv.minLines !== undefined ? `at least ${inv.minLines}` : sandbox.info.live}`);
+            throw new Error(
+              `${c.name} wrote ${lines} lines, expected ${inv.minLines !== undefined ? `at least ${inv.minLines}` : sandbox.info.live}`,
+            );
           }
           if (inv.sameBytes) {
             reference ??= { sha256, name: c.name };
@@ -108,7 +116,9 @@ async function runScenario(records: number, latencyMs: number, rounds: number, c
           r.lines = lines;
           r.wallMs.push(m.wallMs);
           r.maxRssKb.push(m.maxRssKb);
-          console.error(`  round ${round}/${rounds} ${c.name}: ${(m.wallMs / 1000).toFixed(2)} s, ${(m.maxRssKb / 1024).toFixed(0)} MB, ${lines} lines${checked} ok`);
+          console.error(
+            `  round ${round}/${rounds} ${c.name}: ${(m.wallMs / 1000).toFixed(2)} s, ${(m.maxRssKb / 1024).toFixed(0)} MB, ${lines} lines${checked} ok`,
+          );
         } finally {
           await fs.rm(dir, { recursive: true, force: true });
         }
@@ -129,7 +139,9 @@ try {
   process.exit(2);
 }
 if (MINIMAL_PAGE_SIZE !== ecnu.sync.defaultPageSize) {
-  console.error(`note: the minimal client pages by ${MINIMAL_PAGE_SIZE}, idsync by ${ecnu.sync.defaultPageSize}: the comparison is no longer like for like`);
+  console.error(
+    `note: the minimal client pages by ${MINIMAL_PAGE_SIZE}, idsync by ${ecnu.sync.defaultPageSize}: the comparison is no longer like for like`,
+  );
 }
 console.log(`machine: ${machine()}`);
 const args = process.argv.slice(2).join(' ');

@@ -37,7 +37,9 @@ async function mutate(sandbox: SandboxInfo, op: string, count: number): Promise<
 async function onePercent(sandbox: SandboxInfo): Promise<number> {
   const n = Math.max(10, Math.round(sandbox.live / 100));
   return (
-    (await mutate(sandbox, 'update', Math.round(n * 0.8))) + (await mutate(sandbox, 'delete', Math.round(n * 0.1))) + (await mutate(sandbox, 'insert', Math.round(n * 0.1)))
+    (await mutate(sandbox, 'update', Math.round(n * 0.8))) +
+    (await mutate(sandbox, 'delete', Math.round(n * 0.1))) +
+    (await mutate(sandbox, 'insert', Math.round(n * 0.1)))
   );
 }
 
@@ -54,7 +56,13 @@ async function server(): Promise<{ url: string; password: string; stop(): Promis
 
 async function resetTables(url: string, password: string): Promise<void> {
   const u = new URL(url);
-  const c = new pg.Client({ host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password, database: u.pathname.slice(1) });
+  const c = new pg.Client({
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    password,
+    database: u.pathname.slice(1),
+  });
   await c.connect();
   await c.query('DROP TABLE IF EXISTS ecnu_users, ecnu_users_changes, idsync_runs');
   await c.end();
@@ -62,7 +70,13 @@ async function resetTables(url: string, password: string): Promise<void> {
 
 async function rowCount(url: string, password: string): Promise<number> {
   const u = new URL(url);
-  const c = new pg.Client({ host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password, database: u.pathname.slice(1) });
+  const c = new pg.Client({
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    password,
+    database: u.pathname.slice(1),
+  });
   await c.connect();
   try {
     return Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM ecnu_users')).rows[0]!.n);

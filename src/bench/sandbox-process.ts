@@ -14,10 +14,14 @@ const script = fileURLToPath(new URL('./sandbox-server.js', import.meta.url));
 /** Starts sandbox-server.js and waits for the JSON line it prints once it listens. */
 export async function startSandboxProcess(records: number, latencyMs: number): Promise<SandboxProcess> {
   // The heap limit is the sandbox's, for a million generated rows; it never applies to a contender.
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', script, '--records', String(records), '--latency', String(latencyMs)], {
-    cwd: path.dirname(script),
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=8192', script, '--records', String(records), '--latency', String(latencyMs)],
+    {
+      cwd: path.dirname(script),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise<string | undefined>((resolve) => {

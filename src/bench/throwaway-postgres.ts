@@ -30,7 +30,13 @@ function findBinDir(): string {
   const candidates = [
     process.env['IDSYNC_TEST_PG_BINDIR'],
     '/usr/lib/postgresql/15/bin',
-    ...(fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`) : []),
+    ...(fs.existsSync('/usr/lib/postgresql')
+      ? fs
+          .readdirSync('/usr/lib/postgresql')
+          .sort()
+          .reverse()
+          .map((v) => `/usr/lib/postgresql/${v}/bin`)
+      : []),
     '/usr/local/bin',
     '/usr/bin',
   ];
@@ -107,7 +113,16 @@ export async function startPgServer(opts: { durable?: boolean } = {}): Promise<P
   }
   const dbUser = 'idsync';
   const [initCmd, initArgs] = asUser(user, path.join(bin, 'initdb'), [
-    '-D', data, '-U', dbUser, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync',
+    '-D',
+    data,
+    '-U',
+    dbUser,
+    '--auth=scram-sha-256',
+    `--pwfile=${pwfile}`,
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
   ]);
   await run(initCmd, initArgs, { env: { PATH: process.env['PATH'] ?? '', LC_ALL: 'C' } });
   await fsp.rm(pwfile);
@@ -118,8 +133,16 @@ export async function startPgServer(opts: { durable?: boolean } = {}): Promise<P
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     const [cmd, args] = asUser(user, path.join(bin, 'postgres'), [
-      '-D', data, '-p', String(port), '-k', dir,
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=60',
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=60',
       ...(opts.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ]);
     child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'] ?? '', LC_ALL: 'C' } });

@@ -57,7 +57,9 @@ async function api(ctx: CliContext, rawPath: string, flags: ApiFlags): Promise<v
         const body = masker.apply(answer.json);
         await con.data(`${con.stdout.isTTY ? JSON.stringify(body, null, 2) : JSON.stringify(body)}\n`);
       } else if (con.stdout.isTTY && !/^text\//i.test(answer.contentType)) {
-        throw new IdsyncError(`the answer is ${platformText(answer.contentType || 'untyped', 60)} (${answer.body.length} bytes), not JSON; redirect standard output to a file to keep it`);
+        throw new IdsyncError(
+          `the answer is ${platformText(answer.contentType || 'untyped', 60)} (${answer.body.length} bytes), not JSON; redirect standard output to a file to keep it`,
+        );
       } else {
         // Raw bytes (a photo) for a pipe or a file, exactly as sent; process.stdout takes a Buffer.
         const out = con.stdout as unknown as { write(chunk: Uint8Array): boolean; once(e: 'drain', l: () => void): unknown };

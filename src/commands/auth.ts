@@ -60,9 +60,7 @@ export function registerAuth(program: Command, ctx: CliContext): void {
       }
       store.set(provider, { clientId, clientSecret: secret });
       warnEnvironmentOverrides(ctx, provider);
-      ctx.console.info(
-        `${provider}: credentials for client ${clientId} ${flags.verify ? 'verified and ' : ''}stored in ${store.path}`,
-      );
+      ctx.console.info(`${provider}: credentials for client ${clientId} ${flags.verify ? 'verified and ' : ''}stored in ${store.path}`);
     });
 
   auth
@@ -111,7 +109,11 @@ export function registerAuth(program: Command, ctx: CliContext): void {
         const until = valid[0]?.expiresAt;
         const token = until !== undefined ? `token valid until ${displayTime(until)} ${displayZone}` : 'no valid token cached';
         const person = r.user?.subject ?? 'a person';
-        const user = !r.user ? '' : r.user.valid ? `; signed in as ${person} until ${displayTime(r.user.expiresAt)} ${displayZone}` : `; signed-in session of ${person} expired`;
+        const user = !r.user
+          ? ''
+          : r.user.valid
+            ? `; signed in as ${person} until ${displayTime(r.user.expiresAt)} ${displayZone}`
+            : `; signed-in session of ${person} expired`;
         lines.push(`${r.provider}: ${who}; ${r.baseUrl ?? 'bad base URL'}; ${token}${user}`);
       }
       await ctx.console.data(`${lines.join('\n')}\n`);
@@ -142,7 +144,10 @@ export function registerAuth(program: Command, ctx: CliContext): void {
 function warnEnvironmentOverrides(ctx: CliContext, provider: ProviderId): void {
   const prefix = `IDSYNC_${provider.toUpperCase()}_`;
   const set = [`${prefix}CLIENT_ID`, `${prefix}CLIENT_SECRET`].filter((name) => ctx.env[name]);
-  if (set.length) ctx.console.warn(`${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set in the environment and override${set.length > 1 ? '' : 's'} the stored credentials; unset ${set.length > 1 ? 'them' : 'it'} to use these`);
+  if (set.length)
+    ctx.console.warn(
+      `${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set in the environment and override${set.length > 1 ? '' : 's'} the stored credentials; unset ${set.length > 1 ? 'them' : 'it'} to use these`,
+    );
 }
 
 interface UserLoginFlags {
@@ -173,7 +178,8 @@ function registerUserLogin(auth: Command, ctx: CliContext): void {
     .option('--timeout <seconds>', 'with --web: how long to wait for the browser', intInRange(10, 3600), 300)
     .action(async (provider: ProviderId, flags: UserLoginFlags) => {
       if (provider !== 'ecnu') throw new UsageError(`signing in as a person is only supported for ecnu, not ${provider}`);
-      if (Boolean(flags.web) === Boolean(flags.username)) throw new UsageError('give either --username USERID (password grant) or --web (browser sign-in)');
+      if (Boolean(flags.web) === Boolean(flags.username))
+        throw new UsageError('give either --username USERID (password grant) or --web (browser sign-in)');
       if (flags.web && flags.passwordStdin) throw new UsageError('--password-stdin goes with --username, not --web');
       const home = homePaths(resolveHome(ctx.env));
       const endpoints = resolveEndpoints(provider, ctx.env);
@@ -217,7 +223,12 @@ function registerUserLogin(auth: Command, ctx: CliContext): void {
 }
 
 /** Authorization code with PKCE: print (and maybe open) the URL, wait for the redirect, exchange at once. */
-async function signInWithBrowser(ctx: CliContext, flags: UserLoginFlags, grant: UserGrantOptions, authorizeEndpoint: URL): Promise<CachedToken> {
+async function signInWithBrowser(
+  ctx: CliContext,
+  flags: UserLoginFlags,
+  grant: UserGrantOptions,
+  authorizeEndpoint: URL,
+): Promise<CachedToken> {
   // No browser for cron, CI or a pipe: the URL on stderr is enough there.
   const interactive = Boolean(process.stderr.isTTY) && !ctx.env['CI'];
   const answer = await authorizeInBrowser({
@@ -242,7 +253,14 @@ async function signInWithBrowser(ctx: CliContext, flags: UserLoginFlags, grant: 
 
 /** Who the code grant signed in: asked of the platform, since the token does not say. */
 async function identify(ctx: CliContext, provider: ProviderId): Promise<string | undefined> {
-  const session = openSession({ provider, env: ctx.env, log: (m) => ctx.console.debug(m), signal: ctx.signal, auth: 'user', retry: { attempts: 2 } });
+  const session = openSession({
+    provider,
+    env: ctx.env,
+    log: (m) => ctx.console.debug(m),
+    signal: ctx.signal,
+    auth: 'user',
+    retry: { attempts: 2 },
+  });
   try {
     return await whoAmI(session.client, directoryOf(provider));
   } catch (err) {

@@ -126,7 +126,9 @@ fi
 function fishSwitch(name: string, lookup: Lookup, joinArgs: boolean): string {
   const arms = lookup.map(([key, words]) => `    case ${safe(key)}\n      printf '%s\\n' ${words.map(safe).join(' ')}`);
   const subject = joinArgs ? '"$argv[1]|$argv[2]"' : '"$argv[1]"';
-  return [`function ${name}`, `  switch ${subject}`, ...arms, '    case \'*\'', `      return ${joinArgs ? 1 : 0}`, '  end', 'end'].join('\n');
+  return [`function ${name}`, `  switch ${subject}`, ...arms, "    case '*'", `      return ${joinArgs ? 1 : 0}`, '  end', 'end'].join(
+    '\n',
+  );
 }
 
 function fish(t: Tables): string {

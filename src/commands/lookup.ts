@@ -34,10 +34,16 @@ export function registerLookup(program: Command, ctx: CliContext): void {
     .command('lookup')
     .description('look people up by userId (or by ID-card number); without ids, the signed-in person')
     .argument('[userId...]', "userIds; '-' reads more from standard input, one a line")
-    .addOption(new Option('--provider <provider>', 'ecnu or tongji (default: the only platform configured, or the one that has --kind)').argParser(oneOf(providerIds)))
+    .addOption(
+      new Option('--provider <provider>', 'ecnu or tongji (default: the only platform configured, or the one that has --kind)').argParser(
+        oneOf(providerIds),
+      ),
+    )
     .option('--kind <kind>', `what to ask (${kindHelp}); default ecnu info, tongji student`)
     .option('--by-idcard', 'the arguments are ID-card numbers (zjhm): find the people holding them (ecnu)')
-    .addOption(new Option('--format <format>', 'ndjson, json or table (default: table on a terminal, else ndjson)').argParser(oneOf(recordFormats)))
+    .addOption(
+      new Option('--format <format>', 'ndjson, json or table (default: table on a terminal, else ndjson)').argParser(oneOf(recordFormats)),
+    )
     .option('--fields <a,b,c>', 'only these fields, in this order (every format)', fieldList)
     .option('--ids-file <file>', 'read userIds from FILE, one a line')
     .option('--concurrency <n>', 'requests at once', intInRange(1, 32), 4)
@@ -79,10 +85,12 @@ async function lookup(ctx: CliContext, args: string[], flags: LookupFlags): Prom
       { kind, ids: me ? undefined : ids, concurrency: flags.concurrency, signal: ctx.signal },
       {
         onRecord: (row) => writer.add(masker.apply(row)),
-        onNotFound: (id) => con.error(`not found: ${id !== undefined ? show(id) : `${signedIn?.subject ?? 'the signed-in person'} (signed in)`}`),
+        onNotFound: (id) =>
+          con.error(`not found: ${id !== undefined ? show(id) : `${signedIn?.subject ?? 'the signed-in person'} (signed in)`}`),
         onFailure: (failedIds, err) => {
           firstFailure ??= err;
-          const who = failedIds.length > 1 ? `${show(failedIds[0] as string)} and ${failedIds.length - 1} more` : show(failedIds[0] ?? 'me');
+          const who =
+            failedIds.length > 1 ? `${show(failedIds[0] as string)} and ${failedIds.length - 1} more` : show(failedIds[0] ?? 'me');
           con.error(`${who}: ${err.message}`);
         },
         onWarning: (m) => con.warn(m),
@@ -132,7 +140,10 @@ function warnUnusedFields(ctx: CliContext, unused: readonly string[], anyRecord:
 }
 
 function fieldList(raw: string): string[] {
-  const fields = raw.split(',').map((f) => f.trim()).filter(Boolean);
+  const fields = raw
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   if (fields.length === 0) throw new InvalidArgumentError('expected field names separated by commas');
   return [...new Set(fields)];
 }

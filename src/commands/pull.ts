@@ -47,16 +47,28 @@ export function registerPull(program: Command, ctx: CliContext): void {
     .argument('<source>', "a source name (see 'idsync sources')")
     .option('--since <when>', "last | 0 | unix seconds | 'YYYY-MM-DD[ HH:mm:ss]' (Asia/Shanghai); default 0, a full pull")
     .option('-o, --out <file>', "write the records this run fetched to FILE ('-' for stdout)")
-    .addOption(new Option('--format <format>', 'ndjson, csv or xlsx (default: from the --out extension, else ndjson)').argParser(oneOf(outputFormats)))
+    .addOption(
+      new Option('--format <format>', 'ndjson, csv or xlsx (default: from the --out extension, else ndjson)').argParser(
+        oneOf(outputFormats),
+      ),
+    )
     .option('--csv-raw', "CSV cells exactly as sent: no leading ' before =, +, -, @ (for programs, not spreadsheets)")
     .option('--snapshot <target>', 'keep the complete current set: FILE.ndjson|.jsonl, FILE.sqlite|.db, or a postgresql:// URL')
     .option('--changes <file>', 'write what this run changed in the snapshot, one JSON event per line (needs --snapshot)')
     .option('--param <key=value>', 'a platform parameter, repeatable (ecnu-students: type=本科生)', collectParam)
-    .option('--page-size <n>', 'rows per page, ECNU only (default 5000, at most 10000; Tongji pages are fixed at 1000)', intInRange(1, 10_000))
+    .option(
+      '--page-size <n>',
+      'rows per page, ECNU only (default 5000, at most 10000; Tongji pages are fixed at 1000)',
+      intInRange(1, 10_000),
+    )
     .option('--concurrency <n>', 'pages fetched at once (page-numbered sources)', intInRange(1, 32), 4)
     .option('--overlap <seconds>', 'how far each incremental run reaches back before the watermark', intInRange(0, 30 * 86400), 300)
     .option('--wait <seconds>', 'wait this long for another run of the same source to finish', intInRange(0, 86400))
-    .option('--retries <n>', 'retries of a request after its first attempt, for transient failures (default 5; 0: one attempt)', intInRange(0, 20))
+    .option(
+      '--retries <n>',
+      'retries of a request after its first attempt, for transient failures (default 5; 0: one attempt)',
+      intInRange(0, 20),
+    )
     .option('--timeout <seconds>', 'bound on each request as a whole, headers and body (default 60)', intInRange(1, 3600))
     .action(async (sourceName: string, flags: PullFlags) => {
       summarise(ctx, sourceName, await pull(ctx, sourceName, flags));
@@ -134,7 +146,9 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
         signal: ctx.signal,
         stdout: (text) => con.data(text),
         pipeFile: (file) => pipeline(fs.createReadStream(file), process.stdout, { end: false }),
-        prepareOutput: flags.csvRaw ? (spool, dest, format, opts) => prepareOutput(spool, dest, format, { ...opts, csvRaw: true }) : prepareOutput,
+        prepareOutput: flags.csvRaw
+          ? (spool, dest, format, opts) => prepareOutput(spool, dest, format, { ...opts, csvRaw: true })
+          : prepareOutput,
         isActive: provider.sync.isActive,
         events: {
           onFullPull: (m) => con.notice(m),
@@ -159,7 +173,9 @@ function warnUndocumentedParams(con: Console, source: SourceDef, params: Readonl
   for (const key of Object.keys(params)) {
     if (documented.includes(key)) continue;
     const known = documented.length ? `documented: ${documented.join(', ')}` : 'its documents list no filter';
-    con.warn(`--param ${key} is not a documented parameter of ${source.name} (${known}${didYouMean(key, documented)}); sent as given, and its state is kept apart`);
+    con.warn(
+      `--param ${key} is not a documented parameter of ${source.name} (${known}${didYouMean(key, documented)}); sent as given, and its state is kept apart`,
+    );
   }
 }
 
@@ -181,7 +197,9 @@ function checkPageSize(con: Console, source: SourceDef, provider: Provider, page
 async function snapshotTarget(raw: string, keyFields: readonly string[], env: NodeJS.ProcessEnv): Promise<SnapshotTarget> {
   const kind = snapshotKindOf(raw);
   if (kind === undefined) {
-    throw new UsageError(`--snapshot ${raw}: name an NDJSON file (.ndjson, .jsonl), an SQLite database (.sqlite, .db) or a postgresql:// URL`);
+    throw new UsageError(
+      `--snapshot ${raw}: name an NDJSON file (.ndjson, .jsonl), an SQLite database (.sqlite, .db) or a postgresql:// URL`,
+    );
   }
   if (kind === 'postgres') {
     // pg loads only for a PostgreSQL snapshot (start-up time of every other run).

@@ -53,9 +53,13 @@ function choice<T extends string>(flag: string, raw: string, allowed: readonly T
 /** --faults http500=0.1,stall=0.05,stallMs=2000 */
 export function parseFaults(raw: string): FaultOptions {
   const faults: FaultOptions = {};
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [key = '', value = ''] = part.split('=').map((s) => s.trim());
-    if (!(faultKeys as readonly string[]).includes(key)) throw new UsageError(`--faults: unknown fault '${key}' (known: ${faultKeys.join(', ')})`);
+    if (!(faultKeys as readonly string[]).includes(key))
+      throw new UsageError(`--faults: unknown fault '${key}' (known: ${faultKeys.join(', ')})`);
     const n = Number(value);
     if (value === '' || !Number.isFinite(n)) throw new UsageError(`--faults: ${key} needs a number, got '${value}'`);
     if (key === 'stallMs' ? !Number.isInteger(n) || n < 0 : n < 0 || n > 1) {
@@ -91,9 +95,11 @@ export function parseSandboxFlags(flags: SandboxFlags): SandboxOptions {
   if (flags.tsCompare !== undefined) o.ecnuTsCompare = choice('ts-compare', flags.tsCompare, ['>', '>='] as const);
   if (flags.tongjiPageSize !== undefined) o.tongjiPageSize = integer('tongji-page-size', flags.tongjiPageSize, 1, 100_000);
   if (flags.trailingCursor === false) o.tongjiTrailingCursor = false;
-  if (flags.updatePrecision !== undefined) o.tongjiUpdatePrecision = choice('update-precision', flags.updatePrecision, ['day', 'second'] as const);
+  if (flags.updatePrecision !== undefined)
+    o.tongjiUpdatePrecision = choice('update-precision', flags.updatePrecision, ['day', 'second'] as const);
   if (flags.rateLimit !== undefined) o.tongjiRateLimit = integer('rate-limit', flags.rateLimit, 1, 1_000_000);
-  if (flags.staffKeyField !== undefined) o.ecnuStaffKeyField = choice('staff-key-field', flags.staffKeyField, ['userId', 'userid'] as const);
+  if (flags.staffKeyField !== undefined)
+    o.ecnuStaffKeyField = choice('staff-key-field', flags.staffKeyField, ['userId', 'userid'] as const);
   return o;
 }
 

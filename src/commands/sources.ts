@@ -26,7 +26,14 @@ export function registerSources(program: Command, ctx: CliContext): void {
         return;
       }
       const header = ['NAME', 'PROVIDER', 'ENDPOINT', 'KEY', 'PAGING', 'NEEDS'];
-      const table = rows.map((r) => [r.name, r.provider, r.endpoint, r.key, r.paging, r.requiredParams.map((p) => `--param ${p}=…`).join(' ')]);
+      const table = rows.map((r) => [
+        r.name,
+        r.provider,
+        r.endpoint,
+        r.key,
+        r.paging,
+        r.requiredParams.map((p) => `--param ${p}=…`).join(' '),
+      ]);
       await ctx.console.data(formatRows(header, table, terminalWidth(ctx.console.stdout, ctx.env)));
     });
 }

@@ -54,15 +54,19 @@ export function registerState(program: Command, ctx: CliContext): void {
       await ctx.console.data(
         formatRows(
           ['SOURCE', 'PARAMS', 'SNAPSHOT', withZone('NEXT --since last'), withZone('LAST RUN'), 'RECORDS', 'CHANGES'],
-          rows.map((r) => [
-            r.source,
-            Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(',') || '-',
-            r.snapshot ?? '-',
-            r.watermarkShanghai ? `after ${r.watermarkShanghai} (${r.watermark})` : 'full pull',
-            `${r.lastRun.mode} ${displayTime(r.lastRun.finishedAt)}`,
-            String(r.lastRun.records),
-            r.changesFed ? 'fed' : '-',
-          ]).concat(broken.map((b) => [b.source, '-', '-', 'BROKEN state file (see the warning above)', '-', '-', '-'])),
+          rows
+            .map((r) => [
+              r.source,
+              Object.entries(r.params)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(',') || '-',
+              r.snapshot ?? '-',
+              r.watermarkShanghai ? `after ${r.watermarkShanghai} (${r.watermark})` : 'full pull',
+              `${r.lastRun.mode} ${displayTime(r.lastRun.finishedAt)}`,
+              String(r.lastRun.records),
+              r.changesFed ? 'fed' : '-',
+            ])
+            .concat(broken.map((b) => [b.source, '-', '-', 'BROKEN state file (see the warning above)', '-', '-', '-'])),
           terminalWidth(ctx.console.stdout, ctx.env),
         ),
       );
@@ -85,12 +89,16 @@ export function registerState(program: Command, ctx: CliContext): void {
         // Every job folder of the source: their journals and undelivered events mean nothing now.
         const names = await fs.readdir(home.jobsDir).catch(() => [] as string[]);
         for (const n of names) if (n.startsWith(`${source}-`)) await fs.rm(path.join(home.jobsDir, n), { recursive: true, force: true });
-        ctx.console.info(removed ? `${source}: every job's state reset; the next --since last run is a full pull` : `${source}: no saved state`);
+        ctx.console.info(
+          removed ? `${source}: every job's state reset; the next --since last run is a full pull` : `${source}: no saved state`,
+        );
         return;
       }
       const key = jobKey(flags.param ?? {}, flags.snapshot === false ? null : snapshotId(flags.snapshot));
       const removed = await store.reset(source, key);
       await JobFolder.of(home.jobsDir, source, key).remove();
-      ctx.console.info(removed ? `${source}: job state reset (${key}); its next --since last run is a full pull` : `${source}: no such job (${key})`);
+      ctx.console.info(
+        removed ? `${source}: job state reset (${key}); its next --since last run is a full pull` : `${source}: no such job (${key})`,
+      );
     });
 }

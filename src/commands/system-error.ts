@@ -18,5 +18,7 @@ export function systemErrorMessage(err: unknown, home: string): IdsyncError | un
   const inHome = rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
   const isAncestor = !inHome && path.resolve(home).startsWith(path.resolve(e.path) + path.sep);
   if (!inHome && !isAncestor) return friendly;
-  return new IdsyncError(`${friendly.message} (IDSYNC_HOME is ${home}; point IDSYNC_HOME at a folder you can write)`, friendly.exitCode, { cause: err });
+  return new IdsyncError(`${friendly.message} (IDSYNC_HOME is ${home}; point IDSYNC_HOME at a folder you can write)`, friendly.exitCode, {
+    cause: err,
+  });
 }

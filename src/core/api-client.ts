@@ -91,12 +91,7 @@ export class ApiClient {
   }
 
   /** GET raw bytes (photos); `check` may throw as for getJson. */
-  async getRaw(
-    path: string,
-    query: Record<string, string>,
-    check?: (res: HttpResponse) => void,
-    accept = '*/*',
-  ): Promise<HttpResponse> {
+  async getRaw(path: string, query: Record<string, string>, check?: (res: HttpResponse) => void, accept = '*/*'): Promise<HttpResponse> {
     return this.#send(path, query, accept, undefined, (res) => {
       check?.(res);
       return res;
@@ -133,7 +128,9 @@ export class ApiClient {
           if (isTokenRejected(res)) {
             o.tokens.invalidate(token);
             this.stats.reauths += 1;
-            o.log(`${o.provider}: access token rejected (${platformText(res.headers['x-ca-error-code'] ?? res.status, 40)}); getting a new one`);
+            o.log(
+              `${o.provider}: access token rejected (${platformText(res.headers['x-ca-error-code'] ?? res.status, 40)}); getting a new one`,
+            );
             if (!reauthorised) {
               reauthorised = true;
               continue;
@@ -142,7 +139,9 @@ export class ApiClient {
             // restart, a key rotation, another client's login): failing the whole pull at the
             // second refusal lost runs under revocations, so further refusals back off and
             // count as attempts; only a steady run of them means missing permissions.
-            throw new RejectedTokenError(`${o.provider} rejected a freshly issued access token for ${path} (HTTP ${res.status}); check the application's permissions`);
+            throw new RejectedTokenError(
+              `${o.provider} rejected a freshly issued access token for ${path} (HTTP ${res.status}); check the application's permissions`,
+            );
           }
           if (res.status === 429 || res.status >= 500) {
             const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now());
@@ -160,7 +159,8 @@ export class ApiClient {
               { status: res.status },
             );
           }
-          if (res.status >= 400 || res.status < 200) throw new UpstreamError(describeHttpError(o.provider, path, res), { status: res.status });
+          if (res.status >= 400 || res.status < 200)
+            throw new UpstreamError(describeHttpError(o.provider, path, res), { status: res.status });
           if (ready) {
             // Time spent waiting for our turn is not the platform's: keep it out of the budget.
             const waitFrom = now();

@@ -52,8 +52,6 @@ export function resolveEndpoints(provider: ProviderId, env: NodeJS.ProcessEnv): 
   const rawBase = env[`${prefix}BASE_URL`] || defaults[provider].base;
   const baseUrl = parseServiceUrl(rawBase, `${prefix}BASE_URL`);
   const rawToken = env[`${prefix}TOKEN_URL`];
-  const tokenUrl = rawToken
-    ? parseServiceUrl(rawToken, `${prefix}TOKEN_URL`)
-    : joinUrl(baseUrl, defaults[provider].tokenPath);
+  const tokenUrl = rawToken ? parseServiceUrl(rawToken, `${prefix}TOKEN_URL`) : joinUrl(baseUrl, defaults[provider].tokenPath);
   return { baseUrl, tokenUrl };
 }

@@ -122,9 +122,12 @@ export async function httpRequest(dispatcher: Dispatcher, url: URL, req: HttpReq
 }
 
 function tooLarge(url: URL, cap: number, seen: string): UpstreamError {
-  return new UpstreamError(`${url.host}${url.pathname} sent an answer larger than the ${formatBytes(cap)} limit (${seen}); request aborted`, {
-    reason: 'answer too large',
-  });
+  return new UpstreamError(
+    `${url.host}${url.pathname} sent an answer larger than the ${formatBytes(cap)} limit (${seen}); request aborted`,
+    {
+      reason: 'answer too large',
+    },
+  );
 }
 
 export function formatBytes(n: number): string {

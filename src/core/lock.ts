@@ -53,8 +53,7 @@ export async function acquireLock(
     const who = holder === 'unreadable' ? 'another process' : `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`;
     if (Date.now() >= deadline) {
       throw new LockedError(
-        `another idsync run of ${name} is in progress (${who}); ` +
-          `try again later or pass --wait SECONDS (lock file ${file})`,
+        `another idsync run of ${name} is in progress (${who}); ` + `try again later or pass --wait SECONDS (lock file ${file})`,
       );
     }
     if (!waiting) opts.onWait?.(`waiting for another idsync run of ${name} to finish (${who})`);

@@ -68,7 +68,10 @@ export function retrySummary(e: RetryEvent): string {
 
 /** The --verbose line: the wait, why that long, and the failure in full. */
 export function retryDetail(e: RetryEvent): string {
-  const why = e.retryAfterMs !== undefined && e.retryAfterMs >= e.delayMs ? ` (the platform asked: Retry-After ${formatSeconds(e.retryAfterMs)})` : '';
+  const why =
+    e.retryAfterMs !== undefined && e.retryAfterMs >= e.delayMs
+      ? ` (the platform asked: Retry-After ${formatSeconds(e.retryAfterMs)})`
+      : '';
   return `retry ${e.retry}/${e.retries} in ${formatSeconds(e.delayMs)}${why}: ${e.error.message}`;
 }
 
@@ -119,7 +122,8 @@ export async function retrying<T>(o: RetryLoopOptions, attempt: (ctx: AttemptCon
     }
     const gaveUp = (why: string) => {
       // Several requests may share one failure (a token fetch they all waited on): say it once.
-      if ((n > 1 || why) && !failure.message.includes('(gave up after')) failure.message += ` (gave up after ${n} attempt${n === 1 ? '' : 's'}${why})`;
+      if ((n > 1 || why) && !failure.message.includes('(gave up after'))
+        failure.message += ` (gave up after ${n} attempt${n === 1 ? '' : 's'}${why})`;
       return failure;
     };
     if (n > retries) throw gaveUp('');

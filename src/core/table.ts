@@ -61,7 +61,11 @@ export function formatRows(header: readonly string[], rows: readonly (readonly s
  * forty columns is never readable); several are columns, or blocks when too wide.
  */
 export function formatRecords(fields: readonly string[], rows: readonly (readonly string[])[], terminalWidth?: number): string {
-  if (rows.length === 1) return formatTable(['FIELD', 'VALUE'], fields.map((f, i) => [f, rows[0]?.[i] ?? '']));
+  if (rows.length === 1)
+    return formatTable(
+      ['FIELD', 'VALUE'],
+      fields.map((f, i) => [f, rows[0]?.[i] ?? '']),
+    );
   return formatRows(fields, rows, terminalWidth);
 }
 

@@ -80,10 +80,13 @@ export async function readIds(sources: IdSources, rules: IdRules): Promise<strin
 /** Non-blank lines, trimmed, with their 1-based line numbers; `#` starts a comment line. */
 function linesOf(text: string): Array<[string, number]> {
   const out: Array<[string, number]> = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (line !== '' && !line.startsWith('#')) out.push([line, i + 1]);
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      const line = raw.trim();
+      if (line !== '' && !line.startsWith('#')) out.push([line, i + 1]);
+    });
   return out;
 }
 

@@ -8,7 +8,9 @@ export function findLookupKind(people: PeopleDirectory, name: string | undefined
   const kind = people.kinds.find((k) => k.name === wanted);
   if (!kind) {
     const names = people.kinds.map((k) => k.name);
-    throw new UsageError(`unknown --kind '${wanted}' for ${people.provider}${didYouMean(wanted, names)}; expected one of ${names.join(', ')}`);
+    throw new UsageError(
+      `unknown --kind '${wanted}' for ${people.provider}${didYouMean(wanted, names)}; expected one of ${names.join(', ')}`,
+    );
   }
   return kind;
 }

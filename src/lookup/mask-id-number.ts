@@ -25,8 +25,7 @@ const idNumberFields = new Set([
   'certificatenumber',
 ]);
 
-export const consentWarning =
-  'showing ID-card numbers unmasked: the platform allows its ID-card interface only with the person’s consent';
+export const consentWarning = 'showing ID-card numbers unmasked: the platform allows its ID-card interface only with the person’s consent';
 
 /** Said once after output with stars in it, so nobody mistakes them for data. */
 export const maskedNote = (count: number): string =>

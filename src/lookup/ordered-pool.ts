@@ -4,11 +4,7 @@
  * requests are already under way (the same shape as the ECNU page prefetch in pages.ts).
  * A rejection is thrown at its position; calls still in flight then settle quietly.
  */
-export async function* mapOrdered<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): AsyncGenerator<R> {
+export async function* mapOrdered<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): AsyncGenerator<R> {
   const inflight = new Map<number, Promise<R>>();
   let next = 0;
   const fill = () => {

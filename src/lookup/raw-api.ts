@@ -18,7 +18,9 @@ export interface ApiTarget {
  */
 export function resolveApiPath(raw: string, baseUrl: URL): ApiTarget {
   if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\') || /[\u0000-\u001f\u007f\s]/.test(raw)) {
-    throw new UsageError(`the path must start with a single '/' and stay on the platform (like /api/v1/user/info), not ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `the path must start with a single '/' and stay on the platform (like /api/v1/user/info), not ${JSON.stringify(raw)}`,
+    );
   }
   const parsed = new URL(raw, 'http://placeholder.invalid');
   const query: Record<string, string> = {};

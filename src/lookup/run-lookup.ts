@@ -40,7 +40,12 @@ interface UnitResult {
  * code answer) is reported for its ids and the rest go on; anything else (auth, network after
  * every retry) stops the run.
  */
-export async function runLookup(client: ApiClient, people: PeopleDirectory, req: LookupRequest, events: LookupEvents): Promise<LookupSummary> {
+export async function runLookup(
+  client: ApiClient,
+  people: PeopleDirectory,
+  req: LookupRequest,
+  events: LookupEvents,
+): Promise<LookupSummary> {
   const { kind } = req;
   const limiter = people.requestsPerSecond !== undefined ? new RateLimiter(people.requestsPerSecond) : undefined;
   const pace = async () => limiter?.take(req.signal);

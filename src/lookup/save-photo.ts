@@ -51,7 +51,8 @@ export async function savePhoto(client: ApiClient, photos: PhotoSource, req: Pho
 
 function notAJpeg(res: HttpResponse): string | undefined {
   const type = (res.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type !== 'image/jpeg' && type !== 'image/jpg') return `no photo: the answer is ${platformText(type || 'untyped', 60)}, not image/jpeg`;
+  if (type !== 'image/jpeg' && type !== 'image/jpg')
+    return `no photo: the answer is ${platformText(type || 'untyped', 60)}, not image/jpeg`;
   if (res.body.length < JPEG_MAGIC.length || !res.body.subarray(0, 3).equals(JPEG_MAGIC)) {
     return 'no photo: the answer says image/jpeg but is not a JPEG (no FF D8 FF at the start)';
   }

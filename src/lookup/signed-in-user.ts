@@ -24,7 +24,8 @@ export async function whoAmI(client: ApiClient, people: PeopleDirectory): Promis
     { kind: findLookupKind(people, people.selfKind), ids: undefined, concurrency: 1 },
     {
       onRecord: (row) => {
-        if (userId === undefined && (typeof row['userId'] === 'string' || typeof row['userId'] === 'number')) userId = String(row['userId']);
+        if (userId === undefined && (typeof row['userId'] === 'string' || typeof row['userId'] === 'number'))
+          userId = String(row['userId']);
       },
       onNotFound: () => undefined,
       onFailure: () => undefined,

@@ -69,5 +69,11 @@ export function findSource(name: string, customFile: string): SourceDef {
   const sources = allSources(customFile);
   const found = sources.find((s) => s.name === name);
   if (found) return found;
-  throw new UsageError(unknownNameMessage('source', name, sources.map((s) => s.name)));
+  throw new UsageError(
+    unknownNameMessage(
+      'source',
+      name,
+      sources.map((s) => s.name),
+    ),
+  );
 }

@@ -70,9 +70,7 @@ export class DatasetStore {
     if (ts === 0 && full) return table.entries;
     return table.cached(`${ts}${compare}${full}`, () =>
       table.entries.filter(
-        (e) =>
-          (full || DatasetStore.ecnuVisible(table, e)) &&
-          (ts === 0 || (compare === '>' ? e.updatedSec > ts : e.updatedSec >= ts)),
+        (e) => (full || DatasetStore.ecnuVisible(table, e)) && (ts === 0 || (compare === '>' ? e.updatedSec > ts : e.updatedSec >= ts)),
       ),
     );
   }
@@ -133,9 +131,7 @@ export class DatasetStore {
     let entries: Entry[];
     if (table.spec.provider === 'ecnu') {
       const pairs = Object.entries(filters);
-      entries = table.entries.filter(
-        (e) => e.row['deleted_mark'] === 0 && pairs.every(([k, v]) => String(e.row[k]) === v),
-      );
+      entries = table.entries.filter((e) => e.row['deleted_mark'] === 0 && pairs.every(([k, v]) => String(e.row[k]) === v));
     } else {
       const parsed = parseTongjiQuery(id as TongjiDataset, (name) => filters[name], '-1');
       if (!parsed.ok) throw new Error(`bad filter for ${id}: ${parsed.msg}`);

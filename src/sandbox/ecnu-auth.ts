@@ -1,7 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SandboxClock } from './clock.js';
 import type { DatasetStore } from './datasets.js';
-import { basicCredentials, bearerToken, empty, formBody, json, methodNotAllowed, requestId, type Reply, type SandboxRequest } from './http-util.js';
+import {
+  basicCredentials,
+  bearerToken,
+  empty,
+  formBody,
+  json,
+  methodNotAllowed,
+  requestId,
+  type Reply,
+  type SandboxRequest,
+} from './http-util.js';
 import type { Grant, TokenStore } from './tokens.js';
 import { SANDBOX_CREDENTIALS, SANDBOX_PASSWORD } from './types.js';
 
@@ -17,8 +27,7 @@ interface PendingCode {
   expiresAtMs: number;
 }
 
-const oauthError = (status: number, error: string, description: string): Reply =>
-  json(status, { error, error_description: description });
+const oauthError = (status: number, error: string, description: string): Reply => json(status, { error, error_description: description });
 
 /** ECNU's OAuth2: client credentials, password, and authorization code with optional PKCE. */
 export class EcnuAuth {

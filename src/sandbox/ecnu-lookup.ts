@@ -47,7 +47,16 @@ const lookups: Record<string, Lookup> = {
     const found = store.findEcnu(id, ['ecnu-users']);
     if (!found || found.entry.row['active'] !== '1') return [];
     const u = asUser(found);
-    return [{ departmentId: u['departmentId'], active: u['active'], userType: u['userType'], department: u['department'], userId: u['userId'], name: u['name'] }];
+    return [
+      {
+        departmentId: u['departmentId'],
+        active: u['active'],
+        userType: u['userType'],
+        department: u['department'],
+        userId: u['userId'],
+        name: u['name'],
+      },
+    ];
   },
   'sensitive/zj'(store, id) {
     const found = store.findEcnu(id);

@@ -54,7 +54,18 @@ export function generate(o: GenerateOptions): Generated {
     const table = new Table(spec, keyField);
     const rng = new Random(o.seed, `people:${spec.id}`);
     const ecnu = spec.provider === 'ecnu';
-    const ctx: RowContext = { rng, keys, name: '', sex: '1', departed: false, created: '', updated: '', deleted: 0, year, staffKeyField: o.staffKeyField };
+    const ctx: RowContext = {
+      rng,
+      keys,
+      name: '',
+      sex: '1',
+      departed: false,
+      created: '',
+      updated: '',
+      deleted: 0,
+      year,
+      staffKeyField: o.staffKeyField,
+    };
     let createdSec = NaN;
     for (let i = 0; i < o.people[spec.id]; i++) {
       const departed = rng.chance(DEPARTED);

@@ -22,7 +22,8 @@ export interface ResolvedOptions {
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`sandbox option ${name} must be an integer in ${min}..${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`sandbox option ${name} must be an integer in ${min}..${max}, got ${value}`);
   return value;
 }
 

@@ -33,12 +33,24 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const o = resolveOptions(options);
   const clock = new SandboxClock(o.clockSkewSeconds);
-  const store = new DatasetStore({ seed: o.seed, people: o.people, staffKeyField: o.ecnuStaffKeyField, tongjiPrecision: o.tongjiUpdatePrecision, clock });
+  const store = new DatasetStore({
+    seed: o.seed,
+    people: o.people,
+    staffKeyField: o.ecnuStaffKeyField,
+    tongjiPrecision: o.tongjiUpdatePrecision,
+    clock,
+  });
   const mutator = new Mutator(store);
   const tokens = new TokenStore(clock, o.tokenLifetimeSeconds);
   const faults = new Faults(o.seed, o.faults);
   const ecnuAuth = new EcnuAuth(store, tokens, clock);
-  const tongji = new Tongji(store, tokens, { pageSize: o.tongjiPageSize, trailingCursor: o.tongjiTrailingCursor, rateLimit: o.tongjiRateLimit, postdocTimes: o.tongjiPostdocTimes, nowMs: () => clock.nowMs() });
+  const tongji = new Tongji(store, tokens, {
+    pageSize: o.tongjiPageSize,
+    trailingCursor: o.tongjiTrailingCursor,
+    rateLimit: o.tongjiRateLimit,
+    postdocTimes: o.tongjiPostdocTimes,
+    nowMs: () => clock.nowMs(),
+  });
   const byPath: Record<string, number> = {};
   let requests = 0;
   let url = '';

@@ -66,7 +66,13 @@ export function parseTongjiQuery(
   let userIds: Set<string> | undefined;
   const rawIds = value('userId');
   if (rawIds !== undefined) {
-    const ids = dataset === 'tongji-postdocs' ? rawIds.split(',').map((s) => s.trim()).filter(Boolean) : [rawIds];
+    const ids =
+      dataset === 'tongji-postdocs'
+        ? rawIds
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [rawIds];
     if (ids.length > POSTDOC_ID_LIMIT) return { ok: false, msg: `userId 超过 ${POSTDOC_ID_LIMIT} 个` };
     userIds = new Set(ids);
   }

@@ -20,9 +20,22 @@ const studentTypes = [
   [10, ['4', '博士研究生'] as Pair],
 ] as const;
 const levels: Record<string, Pair> = { '2': ['1', '本科'], '3': ['2', '硕士'], '4': ['3', '博士'] };
-const political: readonly Pair[] = [['13', '群众'], ['03', '共青团员'], ['01', '中共党员']];
-const campuses: readonly Pair[] = [['1', '四平路校区'], ['2', '嘉定校区'], ['3', '沪西校区']];
-const colleges: readonly Pair[] = [['51', '知行'], ['52', '博雅'], ['53', '致远'], ['54', '济美']];
+const political: readonly Pair[] = [
+  ['13', '群众'],
+  ['03', '共青团员'],
+  ['01', '中共党员'],
+];
+const campuses: readonly Pair[] = [
+  ['1', '四平路校区'],
+  ['2', '嘉定校区'],
+  ['3', '沪西校区'],
+];
+const colleges: readonly Pair[] = [
+  ['51', '知行'],
+  ['52', '博雅'],
+  ['53', '致远'],
+  ['54', '济美'],
+];
 
 function placeStudent(row: Row, rng: Random, dept: Department): void {
   const major = rng.pick(dept.majors);
@@ -95,7 +108,11 @@ const students: DatasetSpec = {
     return row;
   },
   update(row, rng) {
-    placeStudent(row, rng, pickOther(rng, tongjiTeaching, (d) => d.id === row['deptCode']));
+    placeStudent(
+      row,
+      rng,
+      pickOther(rng, tongjiTeaching, (d) => d.id === row['deptCode']),
+    );
   },
   depart(row, today) {
     Object.assign(row, { statusCode: '1', statusName: '失效', leaveSchoolCode: '2', leaveSchoolName: '离校', offSchool: today });
@@ -105,13 +122,30 @@ const students: DatasetSpec = {
   },
 };
 
-const staffTypes: readonly (readonly [number, Pair])[] = [[60, ['2', '事业编制']], [25, ['1', '派遣人员']], [15, ['4', '合同制']]];
-const jobTypes: readonly Pair[] = [['11', '专任教师'], ['21', '专业技术类教辅系列'], ['31', '管理类']];
+const staffTypes: readonly (readonly [number, Pair])[] = [
+  [60, ['2', '事业编制']],
+  [25, ['1', '派遣人员']],
+  [15, ['4', '合同制']],
+];
+const jobTypes: readonly Pair[] = [
+  ['11', '专任教师'],
+  ['21', '专业技术类教辅系列'],
+  ['31', '管理类'],
+];
 const schools = ['同济大学', '复旦大学', '上海交通大学', '清华大学', '浙江大学', '华东师范大学', '东南大学', '慕尼黑工业大学'];
 const degrees: readonly (readonly [Pair, Pair])[] = [
-  [['11', '博士研究生毕业'], ['301', '工学博士学位']],
-  [['14', '硕士研究生毕业'], ['308', '工学硕士学位']],
-  [['21', '大学本科毕业'], ['408', '工学学士学位']],
+  [
+    ['11', '博士研究生毕业'],
+    ['301', '工学博士学位'],
+  ],
+  [
+    ['14', '硕士研究生毕业'],
+    ['308', '工学硕士学位'],
+  ],
+  [
+    ['21', '大学本科毕业'],
+    ['408', '工学学士学位'],
+  ],
 ];
 
 const staff: DatasetSpec = {
@@ -183,8 +217,19 @@ const staff: DatasetSpec = {
   },
 };
 
-const stations: readonly Pair[] = [['1', '土木工程'], ['2', '建筑学'], ['3', '环境科学与工程'], ['4', '机械工程'], ['5', '管理科学与工程']];
-const recruits: readonly Pair[] = [['1', '统招'], ['2', '在职'], ['5', '外籍'], ['6', '留学回国']];
+const stations: readonly Pair[] = [
+  ['1', '土木工程'],
+  ['2', '建筑学'],
+  ['3', '环境科学与工程'],
+  ['4', '机械工程'],
+  ['5', '管理科学与工程'],
+];
+const recruits: readonly Pair[] = [
+  ['1', '统招'],
+  ['2', '在职'],
+  ['5', '外籍'],
+  ['6', '留学回国'],
+];
 const topics = ['城市更新', '深部岩土', '智能建造', '水环境修复', '交通流', '韧性城市', '碳中和路径', '结构健康监测'];
 
 const postdocs: DatasetSpec = {

@@ -1,5 +1,16 @@
 import type { DatasetStore } from './datasets.js';
-import { basicCredentials, bearerToken, empty, formBody, json, methodNotAllowed, notFound, queryOrHeader, type Reply, type SandboxRequest } from './http-util.js';
+import {
+  basicCredentials,
+  bearerToken,
+  empty,
+  formBody,
+  json,
+  methodNotAllowed,
+  notFound,
+  queryOrHeader,
+  type Reply,
+  type SandboxRequest,
+} from './http-util.js';
 import type { Entry, Row } from './rows.js';
 import { matchesTongji, parseTongjiQuery, type TongjiDataset, type TongjiQuery } from './tongji-query.js';
 import type { TokenStore } from './tokens.js';

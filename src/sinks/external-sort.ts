@@ -68,11 +68,7 @@ class Arena {
  * run files next to the result; a k-way merge of the runs then yields one line per key in key
  * order, the last occurrence winning. When everything fits in one chunk no file is written.
  */
-export async function sortByKey(
-  file: string,
-  describe: (line: Buffer) => LineFacts,
-  opts: SortOptions,
-): Promise<SortedRuns> {
+export async function sortByKey(file: string, describe: (line: Buffer) => LineFacts, opts: SortOptions): Promise<SortedRuns> {
   const runFiles: string[] = [];
   const dispose = async (): Promise<void> => {
     await Promise.all(runFiles.map((f) => fsp.unlink(f).catch(() => undefined)));

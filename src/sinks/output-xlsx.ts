@@ -27,9 +27,7 @@ export function sheetNameFor(name: string): string {
 
 function tooManyForXlsx(count: number | 'more'): IdsyncError {
   const what = count === 'more' ? `more than ${xlsxMaxRecords}` : String(count);
-  return new IdsyncError(
-    `${what} records do not fit in one Excel worksheet (at most ${xlsxMaxRecords}); use --format csv or ndjson`,
-  );
+  return new IdsyncError(`${what} records do not fit in one Excel worksheet (at most ${xlsxMaxRecords}); use --format csv or ndjson`);
 }
 
 /** Rows between two looks at how much of the sheet is waiting to be compressed. */
@@ -43,8 +41,7 @@ const maxPendingBytes = 1024 * 1024;
  * to exceljs (WorksheetWriter.stream is a StreamBuf whose `pipes` receive the sheet's XML).
  */
 async function waitForZip(sheet: ExcelJS.Worksheet, out: Writable): Promise<void> {
-  const relay = (sheet as unknown as { stream?: { pipes?: { _writableState?: { length: number } }[] } }).stream
-    ?.pipes?.[0];
+  const relay = (sheet as unknown as { stream?: { pipes?: { _writableState?: { length: number } }[] } }).stream?.pipes?.[0];
   while ((relay?._writableState?.length ?? 0) > maxPendingBytes) {
     if (out.errored) throw out.errored;
     if (out.destroyed) throw new Error('output closed while writing the workbook');

@@ -21,12 +21,7 @@ async function writeNdjson(spool: Spool, out: TextSink): Promise<void> {
  * commit() renames it into place, abort() removes it. The records are the spool's, one per key
  * (the last occurrence), tombstones included so that a consumer can apply them.
  */
-export async function prepareOutput(
-  spool: Spool,
-  dest: string,
-  format: OutputFormat,
-  opts: OutputOptions,
-): Promise<PreparedWrite> {
+export async function prepareOutput(spool: Spool, dest: string, format: OutputFormat, opts: OutputOptions): Promise<PreparedWrite> {
   // `-o /dev/null`, a FIFO or /dev/stdout is written in place, never replaced by a file.
   const file = await AtomicFile.create(dest, { writeThrough: true });
   try {

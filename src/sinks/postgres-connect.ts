@@ -6,7 +6,17 @@ import { findPassword, sslOptions, type PostgresTarget } from './postgres-url.js
 const passwordHelp = 'set PGPASSWORD (in an owner-only env file), or add a line to ~/.pgpass (mode 0600)';
 
 /** Error codes of the client library and the OS that mean "could not reach the server". */
-const unreachable = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOENT']);
+const unreachable = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOENT',
+]);
 
 /** Names the server in messages; the password never appears (it is not in `label`). */
 function where(t: PostgresTarget): string {
@@ -29,7 +39,8 @@ export function postgresError(err: unknown, t: PostgresTarget, doing: string, wh
     const reason = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'unknown host' : message;
     return new NetworkError(`${doing}: cannot reach ${where(t)}: ${reason}`, { cause: err });
   }
-  if (code === '28P01') return new AuthError(`${doing}: ${where(t)} rejected the password of user ${t.user}; ${passwordHelp}`, { cause: err });
+  if (code === '28P01')
+    return new AuthError(`${doing}: ${where(t)} rejected the password of user ${t.user}; ${passwordHelp}`, { cause: err });
   if (code === '28000') return new AuthError(`${doing}: ${where(t)} refused user ${t.user}: ${message}`, { cause: err });
   if (code === '3D000') return new IdsyncError(`${doing}: database ${t.database} does not exist on ${t.host}:${t.port}`, 1, { cause: err });
   if (code === '57P01' || code === '57P02' || code === '57P03' || code.startsWith('08')) {

@@ -44,7 +44,9 @@ export function checkOwnTable(info: TableInfo, where: string, keyFields: readonl
     throw new IdsyncError(`${where} exists and is not a table; idsync will not touch it (choose another schema with ?schema=)`);
   }
   if (!info.comment?.startsWith(tableMark)) {
-    throw new IdsyncError(`${where} exists but was not created by idsync; idsync will not touch it (drop or rename it, or choose another schema with ?schema=)`);
+    throw new IdsyncError(
+      `${where} exists but was not created by idsync; idsync will not touch it (drop or rename it, or choose another schema with ?schema=)`,
+    );
   }
   const pk = info.primaryKey;
   const keyOk = pk.length === 1 && (keyFields === undefined || keyFields.some((f) => f.toLowerCase() === pk[0]!.toLowerCase()));
@@ -91,12 +93,22 @@ export interface LastRun {
 
 export async function readLastRun(client: pg.Client, schema: string, table: string): Promise<LastRun | undefined> {
   if (!(await describeTable(client, schema, 'idsync_runs'))) return undefined;
-  const { rows } = await client.query<{ run: string; total: string }>(`SELECT run, total FROM ${quoteIdent(schema)}.idsync_runs WHERE tbl = $1`, [table]);
+  const { rows } = await client.query<{ run: string; total: string }>(
+    `SELECT run, total FROM ${quoteIdent(schema)}.idsync_runs WHERE tbl = $1`,
+    [table],
+  );
   const r = rows[0];
   return r ? { run: r.run, total: Number(r.total) } : undefined;
 }
 
-export async function writeLastRun(client: pg.Client, schema: string, table: string, run: string, at: string, total: number): Promise<void> {
+export async function writeLastRun(
+  client: pg.Client,
+  schema: string,
+  table: string,
+  run: string,
+  at: string,
+  total: number,
+): Promise<void> {
   const q = `${quoteIdent(schema)}.idsync_runs`;
   // Two jobs on different tables of one schema may both create it: serialise them.
   await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`idsync_runs ${schema}`]);

@@ -40,7 +40,9 @@ export function parsePostgresTarget(raw: string, env: NodeJS.ProcessEnv = proces
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`--snapshot: cannot read the PostgreSQL URL ${redact(raw)}; expected postgresql://USER@HOST[:PORT]/DB[?schema=NAME]`);
+    throw new UsageError(
+      `--snapshot: cannot read the PostgreSQL URL ${redact(raw)}; expected postgresql://USER@HOST[:PORT]/DB[?schema=NAME]`,
+    );
   }
   if (url.password !== '' || /^[^/]*\/\/[^/@]*:[^/@]*@/.test(raw)) {
     throw new UsageError(`--snapshot: a password in the PostgreSQL URL is refused (${redact(raw)}); ${passwordHint}`);
@@ -52,11 +54,14 @@ export function parsePostgresTarget(raw: string, env: NodeJS.ProcessEnv = proces
       throw new UsageError(`--snapshot ${shown}: unknown parameter '${name}' (known: ${[...knownParams].join(', ')})`);
     }
   }
-  const host = decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const host = decodeURIComponent(url.hostname)
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   if (host === '') throw new UsageError(`--snapshot ${shown}: the URL names no host`);
   const port = url.port === '' ? 5432 : Number(url.port);
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (database === '' || database.includes('/')) throw new UsageError(`--snapshot ${shown}: the URL names no database (postgresql://USER@HOST/DB)`);
+  if (database === '' || database.includes('/'))
+    throw new UsageError(`--snapshot ${shown}: the URL names no database (postgresql://USER@HOST/DB)`);
   const user = decodeURIComponent(url.username) || env['PGUSER'] || os.userInfo().username;
   const schema = url.searchParams.get('schema') ?? 'public';
   if (schema === '') throw new UsageError(`--snapshot ${shown}: schema= is empty`);

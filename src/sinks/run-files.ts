@@ -24,12 +24,7 @@ function decodeRunLine(buf: Buffer): KeyedLine {
 }
 
 /** Writes one sorted chunk as a run file (the bytes of each line are in `arena`). */
-export async function writeRun(
-  file: string,
-  entries: readonly ChunkEntry[],
-  arena: Buffer,
-  reportAs: string,
-): Promise<void> {
+export async function writeRun(file: string, entries: readonly ChunkEntry[], arena: Buffer, reportAs: string): Promise<void> {
   let fh: FileHandle | undefined;
   try {
     fh = await fsp.open(file, 'wx', privateFileMode); // records: owner-only, like the output

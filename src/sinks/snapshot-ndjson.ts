@@ -2,14 +2,7 @@ import path from 'node:path';
 import { IdsyncError } from '../core/errors.js';
 import type { Row } from '../core/provider.js';
 import { AtomicFile, fileError, writeError } from '../core/fs/atomic-file.js';
-import {
-  defaultChunkBytes,
-  defaultChunkLines,
-  sortByKey,
-  type KeyedLine,
-  type SortedCursor,
-  type SortedRuns,
-} from './external-sort.js';
+import { defaultChunkBytes, defaultChunkLines, sortByKey, type KeyedLine, type SortedCursor, type SortedRuns } from './external-sort.js';
 import { ByteLineReader } from '../core/fs/byte-line-reader.js';
 import { promises as fsp } from 'node:fs';
 import type { ChangeRecorder } from '../core/sync/changes.js';

@@ -21,7 +21,8 @@ import {
 import { parsePostgresTarget, type PostgresTarget } from './postgres-url.js';
 
 /** runId/runAt default to a fresh run (tests, the bench); the engine always passes its own. */
-export type PostgresPrepareOptions = Omit<SnapshotPrepareOptions, 'runId' | 'runAt'> & Partial<Pick<SnapshotPrepareOptions, 'runId' | 'runAt'>>;
+export type PostgresPrepareOptions = Omit<SnapshotPrepareOptions, 'runId' | 'runAt'> &
+  Partial<Pick<SnapshotPrepareOptions, 'runId' | 'runAt'>>;
 
 export interface PostgresSnapshotOptions extends ConnectOptions {
   /** The snapshot table (the source's name with '-' made '_'). */
@@ -96,14 +97,19 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
               `create it (CREATE SCHEMA ${quoteIdent(target.schema)}) or name another with ?schema=`,
           );
         }
-        if (r.standby || r.ro === 'on') throw new IdsyncError(`${target.database} on ${target.host}:${target.port} is read-only (a standby?)`);
+        if (r.standby || r.ro === 'on')
+          throw new IdsyncError(`${target.database} on ${target.host}:${target.port} is read-only (a standby?)`);
         const info = await describeTable(c, target.schema, opts.table);
         if (info) {
           checkOwnTable(info, where, opts.keyFields);
-          const { rows: p } = await c.query<{ ok: boolean }>(`SELECT has_table_privilege($1, 'SELECT,INSERT,UPDATE,DELETE') AS ok`, [tableQ]);
+          const { rows: p } = await c.query<{ ok: boolean }>(`SELECT has_table_privilege($1, 'SELECT,INSERT,UPDATE,DELETE') AS ok`, [
+            tableQ,
+          ]);
           if (!p[0]?.ok) throw new IdsyncError(`permission denied: user ${target.user} cannot write ${where}`);
         } else if (!r.create) {
-          throw new IdsyncError(`permission denied: user ${target.user} cannot create tables in schema ${target.schema} of ${target.database}`);
+          throw new IdsyncError(
+            `permission denied: user ${target.user} cannot create tables in schema ${target.schema} of ${target.database}`,
+          );
         }
       } catch (err) {
         await fail(err, 'cannot use the PostgreSQL snapshot');
@@ -161,7 +167,11 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
             } catch (err) {
               open = false;
               // The COMMIT may or may not have reached the server: idsync_runs tells the next run.
-              await fail(err, `cannot commit the snapshot to ${where}`, '; the next run finds out whether the commit was made (idsync_runs)');
+              await fail(
+                err,
+                `cannot commit the snapshot to ${where}`,
+                '; the next run finds out whether the commit was made (idsync_runs)',
+              );
             }
           },
           abort,
@@ -196,7 +206,9 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
       // A new table is invisible to others until COMMIT: load it directly, and build the
       // key's index once at the end (a sort) rather than row by row.
       await c.query(`CREATE TABLE ${tableQ} (${cols.join(', ')})`);
-      await c.query(`COMMENT ON TABLE ${tableQ} IS '${tableMark}: one row per record of ${opts.table.replace(/'/g, "''")}, key ${layout.columns[0]!.replace(/'/g, "''")}'`);
+      await c.query(
+        `COMMENT ON TABLE ${tableQ} IS '${tableMark}: one row per record of ${opts.table.replace(/'/g, "''")}, key ${layout.columns[0]!.replace(/'/g, "''")}'`,
+      );
       const rows = (await copySpool(c, spool, tableQ, layout.columns, layout.columnOfField)).rows;
       await c.query(`ALTER TABLE ${tableQ} ADD PRIMARY KEY (${key})`);
       counts = { upserted: rows, inserted: rows, deleted: 0 };
@@ -215,7 +227,15 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
     }
     if (prep.changes) {
       const changesQ = await ensureChangesTable(c, target.schema, opts.table, where);
-      const diff = { table: tableQ, stage: 'idsync_stage', gone, key: layout.columns[0]!, columns: layout.columns, full: prep.mode === 'full', created: layout.created };
+      const diff = {
+        table: tableQ,
+        stage: 'idsync_stage',
+        gone,
+        key: layout.columns[0]!,
+        columns: layout.columns,
+        full: prep.mode === 'full',
+        created: layout.created,
+      };
       await recordChanges(c, diff, prep.changes, changesQ);
     }
     if (!layout.created) counts = await writeDifferences(c, layout, gone, prep.mode === 'full');
@@ -245,7 +265,8 @@ async function writeDifferences(c: pg.Client, layout: PgLayout, gone: string | u
   let deleted = 0;
   if (gone) deleted += (await c.query(`DELETE FROM ${t} t USING ${gone} g WHERE t.${key} = g.k`)).rowCount ?? 0;
   if (full) {
-    deleted += (await c.query(`DELETE FROM ${t} t WHERE NOT EXISTS (SELECT 1 FROM idsync_stage s WHERE s.${key} = t.${key})`)).rowCount ?? 0;
+    deleted +=
+      (await c.query(`DELETE FROM ${t} t WHERE NOT EXISTS (SELECT 1 FROM idsync_stage s WHERE s.${key} = t.${key})`)).rowCount ?? 0;
   }
   const rest = layout.columns.slice(1);
   let updated = 0;
@@ -258,7 +279,9 @@ async function writeDifferences(c: pg.Client, layout: PgLayout, gone: string | u
     updated = r.rowCount ?? 0;
   }
   const names = layout.columns.map(quoteIdent).join(', ');
-  const ins = await c.query(`INSERT INTO ${t} (${names}) SELECT ${names} FROM idsync_stage s WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE t.${key} = s.${key})`);
+  const ins = await c.query(
+    `INSERT INTO ${t} (${names}) SELECT ${names} FROM idsync_stage s WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE t.${key} = s.${key})`,
+  );
   const inserted = ins.rowCount ?? 0;
   return { upserted: updated + inserted, inserted, deleted };
 }
@@ -268,5 +291,7 @@ async function ensureUpdateIndex(c: pg.Client, layout: PgLayout, updateField: st
   const column = layout.columns.find((col) => col.toLowerCase() === updateField.toLowerCase());
   if (column === undefined) return;
   // PostgreSQL cuts names at 63 bytes; cutting here keeps IF NOT EXISTS matching the cut name.
-  await c.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${table}_${column}_idx`.slice(0, 63))} ON ${layout.table} (${quoteIdent(column)})`);
+  await c.query(
+    `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${table}_${column}_idx`.slice(0, 63))} ON ${layout.table} (${quoteIdent(column)})`,
+  );
 }

@@ -80,7 +80,12 @@ async function mergeRun(
   db: Database.Database,
   spool: Spool,
   layout: TableLayout,
-  opts: { full: boolean; existed: boolean; changes: ChangeRecorder | undefined; onEvent: ((e: NonNullable<ReturnType<ChangeRecorder['record']>>) => void) | undefined },
+  opts: {
+    full: boolean;
+    existed: boolean;
+    changes: ChangeRecorder | undefined;
+    onEvent: ((e: NonNullable<ReturnType<ChangeRecorder['record']>>) => void) | undefined;
+  },
 ): Promise<MergeCounts> {
   const { table, columns, columnOfField } = layout;
   const key = quoteId(columns[0]!);
@@ -94,7 +99,8 @@ async function mergeRun(
   // A database this run creates is empty: nothing to look up.
   const selectOld = opts.existed ? db.prepare(`SELECT ${names.join(', ')} FROM ${table} WHERE ${key} = ?`).raw() : undefined;
   const trackSeen = opts.full && opts.existed;
-  if (trackSeen) db.exec('CREATE TEMP TABLE IF NOT EXISTS idsync_seen (k TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID; DELETE FROM temp.idsync_seen');
+  if (trackSeen)
+    db.exec('CREATE TEMP TABLE IF NOT EXISTS idsync_seen (k TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID; DELETE FROM temp.idsync_seen');
   const seen = trackSeen ? db.prepare('INSERT OR IGNORE INTO temp.idsync_seen (k) VALUES (?)') : undefined;
   const report = (k: string, before: Row | null, after: Row | null): void => {
     const event = opts.changes?.record(k, before, after);
@@ -171,9 +177,17 @@ async function removeUnseen(
  * The change feed of a table built from nothing during the scan (sqlite-load.ts): every row is
  * an insert, reported in rowid order, which is the spool's, as mergeRun() would have.
  */
-async function reportInserts(db: Database.Database, loaded: LoadedTable, table: string, runId: string, changes: ChangeRecorder): Promise<void> {
+async function reportInserts(
+  db: Database.Database,
+  loaded: LoadedTable,
+  table: string,
+  runId: string,
+  changes: ChangeRecorder,
+): Promise<void> {
   const { columns } = loaded.layout;
-  const slice = db.prepare(`SELECT ${columns.map(quoteId).join(', ')} FROM ${loaded.layout.table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid`).raw();
+  const slice = db
+    .prepare(`SELECT ${columns.map(quoteId).join(', ')} FROM ${loaded.layout.table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid`)
+    .raw();
   const insert = changeTableInsert(db, table);
   const onEvent = changeTableWriter(db, table);
   for (let from = 0; from < loaded.rows; from += 1000) {

@@ -21,7 +21,9 @@ export function readLastRun(db: Database, table: string): LastRun | undefined {
 }
 
 export function writeLastRun(db: Database, table: string, run: string, at: string, total: number): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS ${RUNS} (tbl TEXT PRIMARY KEY NOT NULL, run TEXT NOT NULL, at TEXT NOT NULL, total INTEGER NOT NULL)`);
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS ${RUNS} (tbl TEXT PRIMARY KEY NOT NULL, run TEXT NOT NULL, at TEXT NOT NULL, total INTEGER NOT NULL)`,
+  );
   db.prepare(
     `INSERT INTO ${RUNS} (tbl, run, at, total) VALUES (?, ?, ?, ?) ` +
       'ON CONFLICT(tbl) DO UPDATE SET run = excluded.run, at = excluded.at, total = excluded.total',

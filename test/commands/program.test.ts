@@ -6,7 +6,11 @@ import { Console } from '../../src/core/console.js';
 import { repoRoot } from '../support/cli.js';
 import { Buffered, runInProcess } from '../support/in-process.js';
 
-const ctx = () => ({ console: new Console({ stdout: new Buffered(), stderr: new Buffered() }), env: {}, signal: new AbortController().signal });
+const ctx = () => ({
+  console: new Console({ stdout: new Buffered(), stderr: new Buffered() }),
+  env: {},
+  signal: new AbortController().signal,
+});
 const commandNames = async (args?: string[]) => (await createProgram(ctx(), args)).commands.map((c) => c.name());
 
 describe('createProgram loads the commands a command line can reach', () => {

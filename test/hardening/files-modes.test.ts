@@ -90,7 +90,10 @@ describe('pull under umask 022', () => {
 
 describe('photo under umask 022', () => {
   it('creates the folder 0700 and each photo 0600; --force keeps a replaced photo’s mode', async () => {
-    const ids = sandbox.truth('ecnu-users').slice(0, 2).map((r) => String(r['userId']));
+    const ids = sandbox
+      .truth('ecnu-users')
+      .slice(0, 2)
+      .map((r) => String(r['userId']));
     const dir = path.join(home, 'photos', 'new');
     const r = await idsyncUmask022(['photo', ...ids, '--provider', 'ecnu', '--out-dir', dir], env);
     expect(r.exitCode).toBe(0);

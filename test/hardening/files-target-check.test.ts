@@ -57,7 +57,9 @@ describe('assertPrivateTarget', () => {
       await fsp.chown(sibling, otherUid, otherUid);
       assertPrivateTarget(db, 'snapshot'); // siblings are looked at only when asked for
       const err = refusal(() => assertPrivateTarget(db, 'snapshot', { siblings: sqliteSiblings }));
-      expect(err.message).toBe(`refusing to write snapshot ${db}: ${sibling}: it belongs to another user (uid ${otherUid}); remove it or choose another path`);
+      expect(err.message).toBe(
+        `refusing to write snapshot ${db}: ${sibling}: it belongs to another user (uid ${otherUid}); remove it or choose another path`,
+      );
       await fsp.rm(sibling);
     }
   });

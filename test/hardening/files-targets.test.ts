@@ -72,12 +72,16 @@ describe('pull -o into a FIFO and a /dev/stdout-style link', () => {
     fs.symlinkSync('/proc/self/fd/1', link);
     // Through `| cat`: a child's stdout under execa is a socket, which open(2) refuses (ENXIO)
     // as it does for any shell's `> /dev/stdout`; cron and shells give a pipe or a file.
-    const r = await execa('/bin/sh', ['-c', 'umask 022; "$@" | cat', 'sh', process.execPath, binPath, 'pull', 'ecnu-staff', '-o', link, '--format', 'csv'], {
-      env,
-      extendEnv: false,
-      reject: false,
-      stdin: 'ignore',
-    });
+    const r = await execa(
+      '/bin/sh',
+      ['-c', 'umask 022; "$@" | cat', 'sh', process.execPath, binPath, 'pull', 'ecnu-staff', '-o', link, '--format', 'csv'],
+      {
+        env,
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+      },
+    );
     expect(r.stderr).toMatch(/ecnu-staff: full pull/);
     expect(r.stdout.split('\r\n').filter(Boolean).length).toBe(staffCount() + 1); // header + records
     expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
@@ -158,7 +162,9 @@ describe('a --snapshot target that must not receive personal data is refused bef
     const before = sandbox.stats().requests;
     const r = await idsyncUmask022(['pull', 'ecnu-staff', '--snapshot', path.join(dir, 'snap.ndjson'), '--changes', fifo], env);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/^idsync: refusing to write changes file .*changes\.ndjson: it is a FIFO \(named pipe\), not a regular file$/m);
+    expect(r.stderr).toMatch(
+      /^idsync: refusing to write changes file .*changes\.ndjson: it is a FIFO \(named pipe\), not a regular file$/m,
+    );
     expect(sandbox.stats().requests).toBe(before);
     const link = path.join(dir, 'link.ndjson');
     fs.symlinkSync(path.join(dir, 'elsewhere'), link);

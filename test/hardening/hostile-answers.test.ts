@@ -36,7 +36,9 @@ function raw(res: import('node:http').ServerResponse, type: string, body: Buffer
 
 describe('answers that are not JSON a platform would send', () => {
   it('JSON nested 5,000 deep is a platform error, not a stack overflow', async () => {
-    h.route('/api/v1/sync/userinfo', (_req, res) => raw(res, 'application/json', `{"errCode":0,"data":${'['.repeat(5000)}${']'.repeat(5000)}}`));
+    h.route('/api/v1/sync/userinfo', (_req, res) =>
+      raw(res, 'application/json', `{"errCode":0,"data":${'['.repeat(5000)}${']'.repeat(5000)}}`),
+    );
     const r = await run(['pull', 'ecnu-users', '-o', '-', '--retries', '0']);
     expect(r.exitCode).toBe(4);
     expect(r.stderr).toMatch(/nested more than 200 levels deep/);
@@ -44,7 +46,11 @@ describe('answers that are not JSON a platform would send', () => {
   });
 
   it('invalid UTF-8 is a platform error, not silently replaced', async () => {
-    const body = Buffer.concat([Buffer.from('{"errCode":0,"data":{"totalNum":1,"rows":[{"userId":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"errCode":0,"data":{"totalNum":1,"rows":[{"userId":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}]}}'),
+    ]);
     h.route('/api/v1/sync/userinfo/bsh', (_req, res) => raw(res, 'application/json', body));
     const r = await run(['pull', 'ecnu-postdocs', '-o', '-', '--retries', '0']);
     expect(r.exitCode).toBe(4);
@@ -67,7 +73,9 @@ describe('answers that are not JSON a platform would send', () => {
     const r = await run(['api', '/api/v1/moved', '--provider', 'ecnu']);
     expect(r.exitCode).toBe(4);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/HTTP 302 for \/api\/v1\/moved, a redirect to https:\/\/elsewhere\.example\/steal that idsync does not follow/);
+    expect(r.stderr).toMatch(
+      /HTTP 302 for \/api\/v1\/moved, a redirect to https:\/\/elsewhere\.example\/steal that idsync does not follow/,
+    );
   });
 });
 
@@ -77,7 +85,9 @@ describe('a field named __proto__', () => {
     // Written as text: an object literal with __proto__ would set the prototype instead.
     const page = `{"errCode":0,"errMsg":"success","requestId":"r","data":{"totalNum":2,"pageSize":5000,"pageNum":1,"rows":${rows}}}`;
     h.route('/api/v1/sync/userinfo', (_req, res) => raw(res, 'application/json', page));
-    h.route('/api/v1/user/info', (_req, res) => raw(res, 'application/json', `{"errCode":0,"errMsg":"ok","requestId":"r","data":[{"userId":"1","__proto__":{"a":1}}]}`));
+    h.route('/api/v1/user/info', (_req, res) =>
+      raw(res, 'application/json', `{"errCode":0,"errMsg":"ok","requestId":"r","data":[{"userId":"1","__proto__":{"a":1}}]}`),
+    );
   });
 
   it('survives in lookup output (NDJSON, JSON, table) and api output', async () => {

@@ -63,14 +63,19 @@ for (const [name, handler] of Object.entries(scenarios)) {
   };
   const args = ['pull', 'ecnu-users', '-o', '-', '--retries', '0', ...(name.includes('--timeout') ? ['--timeout', '5'] : [])];
   const started = Date.now();
-  const child = spawn('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, bin, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, bin, ...args], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const code = await new Promise((r) => child.on('close', r));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const rss = /maxrss_kb=(\d+)/.exec(stderr)?.[1];
   const message = stderr.split('\n').find((l) => l.startsWith('idsync:')) ?? stderr.trim();
-  console.log(`${name}\n  exit ${code}, ${seconds} s, peak RSS ${Math.round(Number(rss) / 1024)} MB, server sent ${Math.round(sent / 1024 / 1024)} MiB\n  ${message}`);
+  console.log(
+    `${name}\n  exit ${code}, ${seconds} s, peak RSS ${Math.round(Number(rss) / 1024)} MB, server sent ${Math.round(sent / 1024 / 1024)} MiB\n  ${message}`,
+  );
   server.closeAllConnections();
   server.close();
   fs.rmSync(home, { recursive: true, force: true });

@@ -56,7 +56,18 @@ describe('idsync api (command layer, in process)', () => {
   });
 
   it('--paginate follows ECNU page numbers: every row once, one a line', async () => {
-    const r = await api(['/api/v1/sync/userinfo', '--provider', 'ecnu', '--paginate', '--param', 'ts=0', '--param', 'full=1', '--param', 'pageSize=100']);
+    const r = await api([
+      '/api/v1/sync/userinfo',
+      '--provider',
+      'ecnu',
+      '--paginate',
+      '--param',
+      'ts=0',
+      '--param',
+      'full=1',
+      '--param',
+      'pageSize=100',
+    ]);
     expect(r.exitCode).toBe(0);
     const rows = parseNdjson(r.stdout);
     const ids = rows.map((x) => x['userId']);

@@ -64,8 +64,12 @@ describe('id input', () => {
     const ids = await readIds({ args: ['1', '-', '2'], idsFile: file, readStdin: async () => '5\r\n2\n' }, { what: 'userId' });
     expect(ids).toEqual(['1', '5', '2', '3', '4']);
     fs.writeFileSync(file, '1\nbad id\n');
-    await expect(readIds({ args: [], idsFile: file, readStdin: noStdin }, { what: 'userId' })).rejects.toThrow(`${file}:2: userId "bad id" contains white space`);
-    await expect(readIds({ args: [], idsFile: path.join(dir, 'none'), readStdin: noStdin }, { what: 'userId' })).rejects.toThrow(UsageError);
+    await expect(readIds({ args: [], idsFile: file, readStdin: noStdin }, { what: 'userId' })).rejects.toThrow(
+      `${file}:2: userId "bad id" contains white space`,
+    );
+    await expect(readIds({ args: [], idsFile: path.join(dir, 'none'), readStdin: noStdin }, { what: 'userId' })).rejects.toThrow(
+      UsageError,
+    );
     await expect(readIds({ args: ['-'], readStdin: async () => '\n' }, { what: 'userId' })).rejects.toThrow(/no userIds on standard input/);
     expect(await readIds({ args: [], readStdin: noStdin }, { what: 'userId' })).toEqual([]);
     fs.rmSync(dir, { recursive: true });
@@ -121,7 +125,10 @@ describe('table output', () => {
   });
 
   it('gives several records one line each, with the union of their fields', () => {
-    const text = renderTable([{ userId: '1', name: '王伟' }, { userId: '22', post: [{ a: 1 }] }]);
+    const text = renderTable([
+      { userId: '1', name: '王伟' },
+      { userId: '22', post: [{ a: 1 }] },
+    ]);
     expect(text.split('\n')).toEqual(['userId  name  post', '1       王伟', '22            [{"a":1}]', '']);
   });
 });

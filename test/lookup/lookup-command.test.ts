@@ -10,7 +10,10 @@ describe('idsync lookup (command layer, in process)', () => {
   let active: string[];
   beforeAll(async () => {
     w = await startWorld({ seed: 21 });
-    active = w.sb.truth('ecnu-users').filter((r) => r['active'] === '1').map((r) => String(r['userId']));
+    active = w.sb
+      .truth('ecnu-users')
+      .filter((r) => r['active'] === '1')
+      .map((r) => String(r['userId']));
   });
   afterAll(() => w.close());
   const lookup = (args: string[], tty = false) => runInProcess(['lookup', ...args], w.env, { tty });

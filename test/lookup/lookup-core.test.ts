@@ -16,12 +16,17 @@ interface Collected {
 
 async function collect(world: TestWorld, kind: LookupKind, ids: string[] | undefined, concurrency = 4): Promise<Collected> {
   const out: Omit<Collected, 'summary'> = { rows: [], notFound: [], failures: [], warnings: [] };
-  const summary = await runLookup(world.session(kind.provider).client, directories[kind.provider], { kind, ids, concurrency }, {
-    onRecord: (row) => void out.rows.push(row),
-    onNotFound: (id) => void out.notFound.push(id),
-    onFailure: (failed, err) => void out.failures.push(`${failed.join(',')}: ${err.message}`),
-    onWarning: (m) => void out.warnings.push(m),
-  });
+  const summary = await runLookup(
+    world.session(kind.provider).client,
+    directories[kind.provider],
+    { kind, ids, concurrency },
+    {
+      onRecord: (row) => void out.rows.push(row),
+      onNotFound: (id) => void out.notFound.push(id),
+      onFailure: (failed, err) => void out.failures.push(`${failed.join(',')}: ${err.message}`),
+      onWarning: (m) => void out.warnings.push(m),
+    },
+  );
   return { ...out, summary };
 }
 
@@ -55,7 +60,10 @@ describe('ECNU lookups against the sandbox', () => {
     for (const [name, id] of cases) {
       const got = await collect(w, findLookupKind('ecnu', name), [id, 'no-such-person']);
       expect(got.rows.length, name).toBeGreaterThan(0);
-      expect(got.rows.some((r) => str(r['userId']) === id), name).toBe(true);
+      expect(
+        got.rows.some((r) => str(r['userId']) === id),
+        name,
+      ).toBe(true);
       expect(got.notFound, name).toEqual(['no-such-person']);
       expect(got.summary, name).toMatchObject({ notFound: 1, failed: 0 });
     }
@@ -69,7 +77,12 @@ describe('ECNU lookups against the sandbox', () => {
   });
 
   it('keeps the fields and values exactly as the platform sent them, in input order', async () => {
-    const ids = w.sb.truth('ecnu-users').filter((r) => r['active'] === '1').slice(0, 12).map((r) => str(r['userId'])).reverse();
+    const ids = w.sb
+      .truth('ecnu-users')
+      .filter((r) => r['active'] === '1')
+      .slice(0, 12)
+      .map((r) => str(r['userId']))
+      .reverse();
     const got = await collect(w, findLookupKind('ecnu', 'info'), ids, 5);
     expect(got.rows.map((r) => r['userId'])).toEqual(ids);
     // seeds/001's info example: exactly these six fields.
@@ -104,7 +117,10 @@ describe('Tongji lookups through the sync endpoints', () => {
   afterAll(() => w.close());
 
   it('finds invalid (statusCode 1) students and staff too, with statusCode=-1', async () => {
-    for (const [dataset, kind] of [['tongji-students', 'student'], ['tongji-staff', 'staff']] as const) {
+    for (const [dataset, kind] of [
+      ['tongji-students', 'student'],
+      ['tongji-staff', 'staff'],
+    ] as const) {
       const invalid = w.sb.truth(dataset).find((r) => r['statusCode'] === '1');
       const valid = w.sb.truth(dataset).find((r) => r['statusCode'] === '0');
       const ids = [str(invalid?.['userId']), str(valid?.['userId']), '0000000'];
@@ -115,7 +131,10 @@ describe('Tongji lookups through the sync endpoints', () => {
   });
 
   it('batches postdoc ids 500 a request, and tells which ones were not found', async () => {
-    const ids = w.sb.truth('tongji-postdocs').slice(0, 1000).map((r) => str(r['userId']));
+    const ids = w.sb
+      .truth('tongji-postdocs')
+      .slice(0, 1000)
+      .map((r) => str(r['userId']));
     const asked = [...ids.slice(0, 700), 'missing-1', ...ids.slice(700), 'missing-2'];
     const before = w.sb.stats().byPath['/v2/dc/user/postdoc_info'] ?? 0;
     const got = await collect(w, findLookupKind('tongji', 'postdoc'), asked, 2);

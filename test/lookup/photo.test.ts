@@ -11,14 +11,21 @@ import { ecnuPhoto } from '../../src/providers/ecnu/photo.js';
 import { startWorld, type TestWorld } from '../support/env.js';
 import { runInProcess } from '../support/in-process.js';
 
-const isJpeg = (file: string) => fs.readFileSync(file).subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
+const isJpeg = (file: string) =>
+  fs
+    .readFileSync(file)
+    .subarray(0, 3)
+    .equals(Buffer.from([0xff, 0xd8, 0xff]));
 
 describe('photos', () => {
   let w: TestWorld;
   let ids: string[];
   beforeAll(async () => {
     w = await startWorld({ seed: 31 });
-    ids = w.sb.truth('ecnu-users').slice(0, 6).map((r) => String(r['userId']));
+    ids = w.sb
+      .truth('ecnu-users')
+      .slice(0, 6)
+      .map((r) => String(r['userId']));
   });
   afterAll(() => w.close());
   const photo = (args: string[]) => runInProcess(['photo', ...args], w.env);
@@ -34,7 +41,12 @@ describe('photos', () => {
       // The sandbox names the person in a COM segment: the right photo under the right name.
       expect(fs.readFileSync(file).toString('latin1')).toContain(`photo of ${id}`);
     }
-    expect(fs.readdirSync(dir).sort()).toEqual(ids.slice(0, 2).map((id) => `${id}.jpg`).sort()); // no temp files left
+    expect(fs.readdirSync(dir).sort()).toEqual(
+      ids
+        .slice(0, 2)
+        .map((id) => `${id}.jpg`)
+        .sort(),
+    ); // no temp files left
     expect(r.stderr).toMatch(/photos: 2 saved, 0 skipped, 0 failed/);
   });
 

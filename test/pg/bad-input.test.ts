@@ -150,12 +150,16 @@ describe('a PostgreSQL target that cannot be used is refused before any write', 
     await db.query('CREATE TABLE hr_people (id int PRIMARY KEY, name text)');
     await db.query(`INSERT INTO hr_people VALUES (1, 'x')`);
     const s = snap(url, pgServer().env, 'hr_people');
-    await expect(s.preflight()).rejects.toThrow(/table public\.hr_people in idsync_t_\w+ on 127\.0\.0\.1:\d+ exists but was not created by idsync/);
+    await expect(s.preflight()).rejects.toThrow(
+      /table public\.hr_people in idsync_t_\w+ on 127\.0\.0\.1:\d+ exists but was not created by idsync/,
+    );
     // Even without the preflight, a full pull does not empty it.
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'idsync-pg-bad-'));
     const spool = await writeTestSpool(dir, [{ userId: '1', name: 'y' }]);
     const s2 = snap(url, pgServer().env, 'hr_people');
-    await expect(s2.prepare(spool, { mode: 'full', table: 'hr_people', updateField: 'updateTime' })).rejects.toThrow(/not created by idsync/);
+    await expect(s2.prepare(spool, { mode: 'full', table: 'hr_people', updateField: 'updateTime' })).rejects.toThrow(
+      /not created by idsync/,
+    );
     expect((await db.query('SELECT * FROM hr_people')).rows).toEqual([{ id: 1, name: 'x' }]);
     await fs.rm(dir, { recursive: true, force: true });
   });

@@ -39,10 +39,12 @@ async function jobEnv(): Promise<{ home: string; env: Record<string, string> }> 
 function truthAsTable(dataset: 'ecnu-users' | 'ecnu-staff'): Map<string, Row> {
   const key = sandbox.keyField(dataset);
   return new Map(
-    sandbox.truth(dataset).map((r) => [
-      String(r[key]),
-      Object.fromEntries(Object.entries(r).flatMap(([k, v]) => (cellText(v) === undefined ? [] : [[k, cellText(v)]]))),
-    ]),
+    sandbox
+      .truth(dataset)
+      .map((r) => [
+        String(r[key]),
+        Object.fromEntries(Object.entries(r).flatMap(([k, v]) => (cellText(v) === undefined ? [] : [[k, cellText(v)]]))),
+      ]),
   );
 }
 
@@ -50,7 +52,6 @@ async function tableContent(table: string, key: string): Promise<Map<string, Row
   const { rows } = await db.query<Row>(`SELECT * FROM ${table}`);
   return new Map(rows.map((r) => [String(r[key]), Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null))]));
 }
-
 
 describe('pull --snapshot postgresql://', () => {
   it('a job: full, then incremental with every kind of change; the table equals the truth, the change table the changes file', async () => {
@@ -78,7 +79,9 @@ describe('pull --snapshot postgresql://', () => {
       `SELECT run, sequence AS seq, op, key, before, after, changed FROM ecnu_users_changes WHERE run = $1 ORDER BY sequence`,
       [events[0]!.run],
     );
-    expect(rows).toEqual(events.map(({ run, seq, op, key: k, before, after, changed }) => ({ run, seq, op, key: k, before, after, changed })));
+    expect(rows).toEqual(
+      events.map(({ run, seq, op, key: k, before, after, changed }) => ({ run, seq, op, key: k, before, after, changed })),
+    );
 
     // Sent again unchanged (the overlap window): no event.
     const third = await idsync(args, env);

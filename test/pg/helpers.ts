@@ -52,7 +52,18 @@ export function testRecorder(run = 'run-1', at = '2024-05-01T04:00:00.000Z'): Ch
       const changed = [...names].filter((n) => before?.[n] !== after?.[n]);
       if (changed.length === 0) return undefined;
       const op = before === null ? 'insert' : after === null ? 'delete' : 'update';
-      const e: ChangeEvent = { run, seq: ++seq, at, op, key, before, after, changed, activeBefore: active(before), activeAfter: active(after) };
+      const e: ChangeEvent = {
+        run,
+        seq: ++seq,
+        at,
+        op,
+        key,
+        before,
+        after,
+        changed,
+        activeBefore: active(before),
+        activeAfter: active(after),
+      };
       events.push(e);
       return e;
     },

@@ -44,7 +44,11 @@ function snapshot(): PostgresSnapshot {
 
 const u = (userId: string, extra: Row = {}): Row => ({ userId, name: `n${userId}`, updateTime: '2024-05-01 12:00:00', ...extra });
 
-async function prepare(rows: Row[], mode: 'full' | 'incremental', extra: { runId?: string; recorder?: ReturnType<typeof testRecorder> } = {}) {
+async function prepare(
+  rows: Row[],
+  mode: 'full' | 'incremental',
+  extra: { runId?: string; recorder?: ReturnType<typeof testRecorder> } = {},
+) {
   const s = snapshot();
   await s.preflight();
   await s.lock();
@@ -70,7 +74,8 @@ async function tableRows(): Promise<Record<string, string | null>[]> {
 }
 
 async function changeRows(): Promise<Record<string, unknown>[]> {
-  return (await db.query(`SELECT run, sequence AS seq, op, key, before, after, changed FROM ${table}_changes ORDER BY run, sequence`)).rows as Record<string, unknown>[];
+  return (await db.query(`SELECT run, sequence AS seq, op, key, before, after, changed FROM ${table}_changes ORDER BY run, sequence`))
+    .rows as Record<string, unknown>[];
 }
 
 /** Applies events in order to a map of rows: what a consumer of the change feed would hold. */
@@ -89,17 +94,25 @@ function asDocs(rows: Record<string, string | null>[]): Map<string, unknown> {
 describe('PostgreSQL snapshot', () => {
   it('full, then incremental with insert, update, delete and unchanged rows; events equal the change rows', async () => {
     const rec1 = testRecorder('r1');
-    const full = await run([u('001', { age: 30, active: true }), u('002', { meta: { a: [1] } }), u('003'), u('004', { deleted_mark: 1 })], 'full', {
-      recorder: rec1,
-      runId: 'r1',
-    });
+    const full = await run(
+      [u('001', { age: 30, active: true }), u('002', { meta: { a: [1] } }), u('003'), u('004', { deleted_mark: 1 })],
+      'full',
+      {
+        recorder: rec1,
+        runId: 'r1',
+      },
+    );
     expect(full).toEqual({ total: 3, upserted: 3, deleted: 0 });
     expect(await tableRows()).toEqual([
       { userId: '001', name: 'n001', updateTime: '2024-05-01 12:00:00', age: '30', active: 'true', meta: null, deleted_mark: null },
       { userId: '002', name: 'n002', updateTime: '2024-05-01 12:00:00', age: null, active: null, meta: '{"a":[1]}', deleted_mark: null },
       { userId: '003', name: 'n003', updateTime: '2024-05-01 12:00:00', age: null, active: null, meta: null, deleted_mark: null },
     ]);
-    expect(rec1.events.map((e) => [e.op, e.key])).toEqual([['insert', '001'], ['insert', '002'], ['insert', '003']]);
+    expect(rec1.events.map((e) => [e.op, e.key])).toEqual([
+      ['insert', '001'],
+      ['insert', '002'],
+      ['insert', '003'],
+    ]);
     expect(rec1.events[0]!.after).toEqual({ userId: '001', name: 'n001', updateTime: '2024-05-01 12:00:00', age: '30', active: 'true' });
 
     const xminBefore = (await db.query(`SELECT "userId", xmin::text AS x FROM ${table}`)).rows as { userId: string; x: string }[];
@@ -132,7 +145,17 @@ describe('PostgreSQL snapshot', () => {
     expect(xminAfter.x).toBe(xminBefore.find((r) => r.userId === '001')!.x);
 
     const stored = await changeRows();
-    expect(stored).toEqual([...rec1.events, ...rec2.events].map(({ run, seq, op, key, before, after, changed }) => ({ run, seq, op, key, before, after, changed })));
+    expect(stored).toEqual(
+      [...rec1.events, ...rec2.events].map(({ run, seq, op, key, before, after, changed }) => ({
+        run,
+        seq,
+        op,
+        key,
+        before,
+        after,
+        changed,
+      })),
+    );
     expect(replay(stored as never)).toEqual(asDocs(rows));
     expect(await snapshot().mark()).toBe('r2');
   });
@@ -171,7 +194,12 @@ describe('PostgreSQL snapshot', () => {
       await reader.end();
     }
     expect(p.result).toEqual({ total: 2, upserted: 2, deleted: 2 });
-    expect(rec.events.map((e) => [e.op, e.key])).toEqual([['delete', '001'], ['update', '002'], ['delete', '003'], ['insert', '004']]);
+    expect(rec.events.map((e) => [e.op, e.key])).toEqual([
+      ['delete', '001'],
+      ['update', '002'],
+      ['delete', '003'],
+      ['insert', '004'],
+    ]);
   });
 
   it('schema growth: a new field becomes a column, rows without it keep NULL; fields differing in case share one', async () => {
@@ -205,15 +233,27 @@ describe('PostgreSQL snapshot', () => {
     );
     const err = await p.commit().catch((e: unknown) => e);
     expect(err).toMatchObject({ exitCode: ExitCode.network });
-    expect((err as Error).message).toMatch(/^cannot commit the snapshot to table public\.ecnu_users .*: lost the connection to PostgreSQL .*; the next run finds out/);
-    expect((await tableRows()).map((r) => [r['userId'], r['name']])).toEqual([['001', 'n001'], ['002', 'n002']]);
+    expect((err as Error).message).toMatch(
+      /^cannot commit the snapshot to table public\.ecnu_users .*: lost the connection to PostgreSQL .*; the next run finds out/,
+    );
+    expect((await tableRows()).map((r) => [r['userId'], r['name']])).toEqual([
+      ['001', 'n001'],
+      ['002', 'n002'],
+    ]);
     expect(await snapshot().mark()).toBe('r1');
     expect((await changeRows()).map((r) => r['run'])).toEqual(['r1', 'r1']);
 
     const rec = testRecorder('r3');
     await run([u('001', { name: 'new' }), { userId: '002', deleted_mark: 1 }, u('003')], 'incremental', { runId: 'r3', recorder: rec });
-    expect((await tableRows()).map((r) => [r['userId'], r['name']])).toEqual([['001', 'new'], ['003', 'n003']]);
-    expect(rec.events.map((e) => [e.op, e.key])).toEqual([['update', '001'], ['delete', '002'], ['insert', '003']]);
+    expect((await tableRows()).map((r) => [r['userId'], r['name']])).toEqual([
+      ['001', 'new'],
+      ['003', 'n003'],
+    ]);
+    expect(rec.events.map((e) => [e.op, e.key])).toEqual([
+      ['update', '001'],
+      ['delete', '002'],
+      ['insert', '003'],
+    ]);
     expect(replay((await changeRows()) as never)).toEqual(asDocs(await tableRows()));
   });
 
@@ -221,14 +261,19 @@ describe('PostgreSQL snapshot', () => {
     await run([u('001')], 'full');
     const s = snapshot();
     await s.preflight();
-    const pid = (await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'idsync on %'`)).rows[0].pid as number;
+    const pid = (
+      await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'idsync on %'`)
+    ).rows[0].pid as number;
     // A lock the merge will queue behind, so that the kill lands in the middle of it.
     const blocker = await pgClient((await db.query('SELECT current_database() AS d')).rows[0].d);
     await blocker.query('BEGIN');
     await blocker.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
     const pending = s
       .prepare(await writeTestSpool(dir, [u('001', { name: 'x' }), u('002')]), { mode: 'incremental', table, updateField: 'updateTime' })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     // Waits for the merge to block on the table lock: an event in the server, not a timer.
     await blocker.query(
       `DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = ${pid} AND wait_event_type = 'Lock') LOOP PERFORM pg_sleep(0.01); END LOOP; END $$`,

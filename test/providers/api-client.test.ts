@@ -24,7 +24,12 @@ afterEach(async () => {
 
 async function session(extra: Record<string, string> = {}, retry = {}): Promise<Session> {
   home ??= await tempDir();
-  const s = openSession({ provider: extra['provider'] === 'tongji' ? 'tongji' : 'ecnu', env: sandboxEnv(sandbox, home, extra), log: () => undefined, retry: { baseDelayMs: 5, ...retry } });
+  const s = openSession({
+    provider: extra['provider'] === 'tongji' ? 'tongji' : 'ecnu',
+    env: sandboxEnv(sandbox, home, extra),
+    log: () => undefined,
+    retry: { baseDelayMs: 5, ...retry },
+  });
   sessions.push(s);
   return s;
 }
@@ -61,7 +66,9 @@ describe('ECNU pages', () => {
     sandbox.setFaults({ revokeTokens: 1 });
     // Every request revokes every token: each fresh one is rejected too, so after the bounded
     // attempts the run fails with an AuthError — having asked for a new token each time.
-    await expect(collect(ecnu.pages(s2.client, { source: users, params: {}, since: undefined, pageSize: 1000, concurrency: 1 }))).rejects.toBeInstanceOf(AuthError);
+    await expect(
+      collect(ecnu.pages(s2.client, { source: users, params: {}, since: undefined, pageSize: 1000, concurrency: 1 })),
+    ).rejects.toBeInstanceOf(AuthError);
     expect(tokenRequests()).toBeGreaterThan(before + 1);
     // Every rejection dropped the token; all but the last were followed by a fresh one.
     expect(s2.client.stats.reauths).toBe(tokenRequests() - before + 1);
@@ -70,7 +77,9 @@ describe('ECNU pages', () => {
   it('names errCode, errMsg and requestId of a platform error, without retrying it', async () => {
     const s = await session();
     const bad = { ...users, path: '/api/v1/sync/userinfo/studentinfo' }; // no `type`: errCode 1108110519
-    const err = await collect(ecnu.pages(s.client, { source: bad, params: {}, since: undefined, pageSize: 10, concurrency: 1 })).catch((e: unknown) => e);
+    const err = await collect(ecnu.pages(s.client, { source: bad, params: {}, since: undefined, pageSize: 10, concurrency: 1 })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UpstreamError);
     expect(String((err as Error).message)).toMatch(/errCode 1108110519, errMsg '.+', requestId \S+/);
     expect(s.client.stats.retries).toBe(0);
@@ -88,7 +97,9 @@ describe('ECNU pages', () => {
 
   it('refuses a wrong secret with an AuthError that does not contain it', async () => {
     const s = await session({ IDSYNC_ECNU_CLIENT_SECRET: 'not-the-secret-xyz' });
-    const err = await collect(ecnu.pages(s.client, { source: users, params: {}, since: undefined, pageSize: 10, concurrency: 1 })).catch((e: unknown) => e);
+    const err = await collect(ecnu.pages(s.client, { source: users, params: {}, since: undefined, pageSize: 10, concurrency: 1 })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AuthError);
     expect(String((err as Error).message)).not.toContain('not-the-secret-xyz');
   });
@@ -121,7 +132,9 @@ describe('Tongji pages', () => {
     const s = await session({ provider: 'tongji' });
     const all = sandbox.truth('tongji-students').map((r) => String(r['userId']));
     const cursor = all[1500]!;
-    const pages = await collect(tongji.pages(s.client, { source: students, params: {}, since: undefined, pageSize: undefined, concurrency: 1, resumeCursor: cursor }));
+    const pages = await collect(
+      tongji.pages(s.client, { source: students, params: {}, since: undefined, pageSize: undefined, concurrency: 1, resumeCursor: cursor }),
+    );
     expect(pages.flatMap((p) => p.rows.map((r) => String(r['userId'])))).toEqual(all.slice(1501));
   });
 });

@@ -43,7 +43,6 @@ async function snapshotContent(file: string, kind: Kind, table: string, key: str
   }
 }
 
-
 // A seeded sequence, so a failure can be replayed.
 function seeded(seed: number): () => number {
   let x = seed;
@@ -101,12 +100,21 @@ async function killedRun(job: Job, point: KillPoint, since: string, delayMs: num
     const jobs = path.join(job.home, 'jobs');
     await until(job.home, async () => {
       for (const d of await fs.readdir(jobs).catch(() => [] as string[])) {
-        if (await fs.stat(path.join(jobs, d, 'journal.json')).then(() => true, () => false)) return true;
+        if (
+          await fs.stat(path.join(jobs, d, 'journal.json')).then(
+            () => true,
+            () => false,
+          )
+        )
+          return true;
       }
       return false;
     });
   } else {
-    await until(path.dirname(job.changes), async () => !(await fs.readFile(job.changes).catch(() => undefined))?.equals(before ?? Buffer.alloc(0)));
+    await until(
+      path.dirname(job.changes),
+      async () => !(await fs.readFile(job.changes).catch(() => undefined))?.equals(before ?? Buffer.alloc(0)),
+    );
   }
   child.kill('SIGKILL');
   const r = await child;
@@ -162,7 +170,7 @@ describe.each(cases)('changes files replay to the $kind snapshot of $source acro
 });
 
 describe.each(['ndjson', 'sqlite'] as const)('a %s snapshot committed, then the process dies before the changes file', (kind) => {
-  it('the next run delivers the dead run\'s changes with its own, once', async () => {
+  it("the next run delivers the dead run's changes with its own, once", async () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);
     const snap = path.join(home, `staff.${kind}`);
@@ -189,9 +197,12 @@ describe.each(['ndjson', 'sqlite'] as const)('a %s snapshot committed, then the 
     const next = await cleanRun(job);
     const runs = [...new Set(next.map((e) => e.run))];
     expect(runs).toHaveLength(2); // the dead run's events first, then this run's
-    expect(next.filter((e) => e.run === runs[0]).map((e) => e.key).sort()).toEqual(
-      expect.arrayContaining(departed),
-    );
+    expect(
+      next
+        .filter((e) => e.run === runs[0])
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(expect.arrayContaining(departed));
     expect(next.filter((e) => e.run === runs[1]).some((e) => inserted.includes(e.key))).toBe(true);
     replay(state, next);
     expect(sortedByKey(state)).toEqual(sortedByKey(await snapshotContent(snap, kind, table, key)));

@@ -25,12 +25,45 @@ interface Case {
 
 const hour = 3600;
 const cases: Case[] = [
-  { name: 'ECNU, server 5 h ahead, New York, ts compared with >, no overlap', source: 'ecnu-users', dataset: 'ecnu-users', tz: 'America/New_York', sandbox: { clockSkewSeconds: 5 * hour, ecnuTsCompare: '>' }, args: ['--overlap', '0'] },
-  { name: 'ECNU, server 7 h behind, Tokyo, ts compared with >=, clock corrected 3 h forward', source: 'ecnu-staff', dataset: 'ecnu-staff', tz: 'Asia/Tokyo', sandbox: { clockSkewSeconds: -7 * hour, ecnuTsCompare: '>=' }, jump: 3 * hour },
+  {
+    name: 'ECNU, server 5 h ahead, New York, ts compared with >, no overlap',
+    source: 'ecnu-users',
+    dataset: 'ecnu-users',
+    tz: 'America/New_York',
+    sandbox: { clockSkewSeconds: 5 * hour, ecnuTsCompare: '>' },
+    args: ['--overlap', '0'],
+  },
+  {
+    name: 'ECNU, server 7 h behind, Tokyo, ts compared with >=, clock corrected 3 h forward',
+    source: 'ecnu-staff',
+    dataset: 'ecnu-staff',
+    tz: 'Asia/Tokyo',
+    sandbox: { clockSkewSeconds: -7 * hour, ecnuTsCompare: '>=' },
+    jump: 3 * hour,
+  },
   // No overlap: only reaching back to the start of the day finds the changes stamped 00:00:00.
-  { name: 'Tongji, day stamps, trailing cursor, server 9 h ahead, New York, no overlap', source: 'tongji-students', dataset: 'tongji-students', tz: 'America/New_York', sandbox: { clockSkewSeconds: 9 * hour, tongjiUpdatePrecision: 'day', tongjiTrailingCursor: true }, args: ['--overlap', '0'] },
-  { name: 'Tongji, second stamps, no trailing cursor, server 10 h behind, Tokyo', source: 'tongji-staff', dataset: 'tongji-staff', tz: 'Asia/Tokyo', sandbox: { clockSkewSeconds: -10 * hour, tongjiUpdatePrecision: 'second', tongjiTrailingCursor: false } },
-  { name: 'Tongji, day stamps, no trailing cursor, runs on both sides of midnight in Shanghai', source: 'tongji-postdocs', dataset: 'tongji-postdocs', tz: 'America/New_York', sandbox: { tongjiUpdatePrecision: 'day', tongjiTrailingCursor: false } },
+  {
+    name: 'Tongji, day stamps, trailing cursor, server 9 h ahead, New York, no overlap',
+    source: 'tongji-students',
+    dataset: 'tongji-students',
+    tz: 'America/New_York',
+    sandbox: { clockSkewSeconds: 9 * hour, tongjiUpdatePrecision: 'day', tongjiTrailingCursor: true },
+    args: ['--overlap', '0'],
+  },
+  {
+    name: 'Tongji, second stamps, no trailing cursor, server 10 h behind, Tokyo',
+    source: 'tongji-staff',
+    dataset: 'tongji-staff',
+    tz: 'Asia/Tokyo',
+    sandbox: { clockSkewSeconds: -10 * hour, tongjiUpdatePrecision: 'second', tongjiTrailingCursor: false },
+  },
+  {
+    name: 'Tongji, day stamps, no trailing cursor, runs on both sides of midnight in Shanghai',
+    source: 'tongji-postdocs',
+    dataset: 'tongji-postdocs',
+    tz: 'America/New_York',
+    sandbox: { tongjiUpdatePrecision: 'day', tongjiTrailingCursor: false },
+  },
 ];
 
 /** Seconds to add to the real clock so that Shanghai shows 23:59:58 now. */

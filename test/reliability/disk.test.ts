@@ -65,7 +65,10 @@ describe('outputs that cannot be written, found before any request', () => {
   it('the snapshot folder does not exist', async () => {
     const prev = await previousRun();
     const requests = sandbox.stats().requests;
-    const r = await idsync(['pull', 'ecnu-postdocs', '--since', 'last', '-o', prev.out, '--snapshot', path.join(prev.dir, 'nope', 's.ndjson')], env);
+    const r = await idsync(
+      ['pull', 'ecnu-postdocs', '--since', 'last', '-o', prev.out, '--snapshot', path.join(prev.dir, 'nope', 's.ndjson')],
+      env,
+    );
     expect(r.exitCode).toBe(1);
     expectOneLine(r.stderr, /^idsync: cannot write snapshot .*nope\/s\.ndjson: folder .*nope does not exist$/);
     expect(sandbox.stats().requests).toBe(requests);
@@ -84,9 +87,19 @@ describe('outputs that become unwritable during the run', () => {
     // the folder breaks: the break lands between pages, not after a run that already finished.
     sandbox.mutate({ dataset: 'ecnu-users', op: 'update', count: 40 });
     sandbox.setFaults({ stall: 1, stallMs: 100 });
-    const child = idsync(['pull', 'ecnu-users', '--since', 'last', '-o', out, '--snapshot', prev.snap, '--page-size', '5', '--concurrency', '1'], env);
+    const child = idsync(
+      ['pull', 'ecnu-users', '--since', 'last', '-o', out, '--snapshot', prev.snap, '--page-size', '5', '--concurrency', '1'],
+      env,
+    );
     const spool = path.join(home, 'work', 'ecnu-users', 'spool.ndjson');
-    expect(await whenFolder(home, () => fs.stat(spool).then((s) => s.size > 0, () => false))).toBe(true);
+    expect(
+      await whenFolder(home, () =>
+        fs.stat(spool).then(
+          (s) => s.size > 0,
+          () => false,
+        ),
+      ),
+    ).toBe(true);
     await breakIt(outDir);
     const r = await child;
     sandbox.setFaults({});
@@ -107,19 +120,20 @@ describe('outputs that become unwritable during the run', () => {
   });
 
   it('its folder is replaced by a file', async () => {
-    await midRun(
-      async (dir) => {
-        await fs.rm(dir, { recursive: true });
-        await fs.writeFile(dir, 'not a folder');
-      },
-      /^idsync: cannot write .*exports\/users\.csv: (a parent of it is not a folder|folder .*exports does not exist)$/,
-    );
+    await midRun(async (dir) => {
+      await fs.rm(dir, { recursive: true });
+      await fs.writeFile(dir, 'not a folder');
+    }, /^idsync: cannot write .*exports\/users\.csv: (a parent of it is not a folder|folder .*exports does not exist)$/);
   });
 });
 
 describe('a full disk', () => {
   /** A snapshot that fits once but not twice (the new one is written beside the old). */
-  async function fullDiskCase(spawnArgs: (args: string[]) => Promise<{ exitCode?: number | undefined; stderr: unknown }>, dir: string, reason: RegExp) {
+  async function fullDiskCase(
+    spawnArgs: (args: string[]) => Promise<{ exitCode?: number | undefined; stderr: unknown }>,
+    dir: string,
+    reason: RegExp,
+  ) {
     const snap = path.join(dir, 'users.ndjson');
     const first = await idsync(['pull', 'ecnu-users', '--snapshot', snap], env);
     expect(first.exitCode, String(first.stderr)).toBe(0);
@@ -146,14 +160,23 @@ describe('a full disk', () => {
 
   it('ENOSPC on a small tmpfs: the snapshot fits, its replacement does not', async (ctx) => {
     if (!mountPoint) ctx.skip();
-    await fullDiskCase((args) => idsync(args, env), mountPoint as string, /^idsync: cannot write .*users\.ndjson: no space left on the device$/);
+    await fullDiskCase(
+      (args) => idsync(args, env),
+      mountPoint as string,
+      /^idsync: cannot write .*users\.ndjson: no space left on the device$/,
+    );
   });
 
   it('EFBIG under a file-size limit (ulimit -f), which needs no mount', async () => {
     const dir = await fs.mkdtemp(path.join(home, 'limited-'));
     // 64 KiB: the incremental run's spool and the state fit, the 128 KB snapshot does not.
     const limited = (args: string[]) =>
-      execa('bash', ['-c', 'ulimit -f 64 && exec "$0" "$@"', process.execPath, binPath, ...args], { env, extendEnv: false, reject: false, stdin: 'ignore' });
+      execa('bash', ['-c', 'ulimit -f 64 && exec "$0" "$@"', process.execPath, binPath, ...args], {
+        env,
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+      });
     await fullDiskCase(limited, dir, /^idsync: cannot write .*users\.ndjson: file too large$/);
   });
 });

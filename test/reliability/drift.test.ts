@@ -123,7 +123,13 @@ function fakeEcnuOrderedByUpdate(onPage: (pageNum: number, rows: Map<string, Rec
   const now = Math.floor(Date.now() / 1000);
   for (let i = 1; i <= 30; i += 1) {
     const userId = `U${String(i).padStart(3, '0')}`;
-    rows.set(userId, { userId, name: `person ${i}`, updated_at: stamp(now - 2 * 86400 + i * 600), created_at: stamp(now - 9 * 86400), deleted_mark: 0 });
+    rows.set(userId, {
+      userId,
+      name: `person ${i}`,
+      updated_at: stamp(now - 2 * 86400 + i * 600),
+      created_at: stamp(now - 9 * 86400),
+      deleted_mark: 0,
+    });
   }
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stub');
@@ -141,7 +147,14 @@ function fakeEcnuOrderedByUpdate(onPage: (pageNum: number, rows: Map<string, Rec
       .sort((a, b) => unixOf(a['updated_at']) - unixOf(b['updated_at']) || String(a['userId']).localeCompare(String(b['userId'])));
     const page = set.slice((pageNum - 1) * size, pageNum * size);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ errCode: 0, errMsg: 'success', requestId: 'stub', data: { totalNum: set.length, pageSize: size, pageNum, rows: page } }));
+    res.end(
+      JSON.stringify({
+        errCode: 0,
+        errMsg: 'success',
+        requestId: 'stub',
+        data: { totalNum: set.length, pageSize: size, pageNum, rows: page },
+      }),
+    );
   });
   return { server, rows, stamp, now };
 }
@@ -162,7 +175,10 @@ describe('changes during a run, on a platform that orders rows by update time', 
     const home = await tempDir();
     try {
       const url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
-      const sb = { url, credentials: { ecnu: { clientId: 'c', clientSecret: 's' }, tongji: { clientId: 'c', clientSecret: 's' } } } as unknown as Sandbox;
+      const sb = {
+        url,
+        credentials: { ecnu: { clientId: 'c', clientSecret: 's' }, tongji: { clientId: 'c', clientSecret: 's' } },
+      } as unknown as Sandbox;
       const env = sandboxEnv(sb, home);
       const snap = path.join(home, 'snap.ndjson');
       const args = ['--snapshot', snap, '--page-size', '2', '--concurrency', '1'];

@@ -50,7 +50,16 @@ async function pullBoth(sb: Pair, home: string, extra: string[], verbose: boolea
   const results = await Promise.all(
     [ecnuUsers, tongjiStudents].map((t) =>
       idsync(
-        [...(verbose ? ['--verbose'] : []), 'pull', t.source, ...extra, ...t.args, ...robust, '--snapshot', path.join(home, `${t.source}.ndjson`)],
+        [
+          ...(verbose ? ['--verbose'] : []),
+          'pull',
+          t.source,
+          ...extra,
+          ...t.args,
+          ...robust,
+          '--snapshot',
+          path.join(home, `${t.source}.ndjson`),
+        ],
         env,
       ),
     ),
@@ -75,7 +84,10 @@ async function pullBoth(sb: Pair, home: string, extra: string[], verbose: boolea
 }
 
 function mutateBoth(sb: Pair): void {
-  for (const [dataset, s] of [['ecnu-users', sb.ecnu], ['tongji-students', sb.tongji]] as const) {
+  for (const [dataset, s] of [
+    ['ecnu-users', sb.ecnu],
+    ['tongji-students', sb.tongji],
+  ] as const) {
     s.mutate({ dataset, op: 'update', count: 5 });
     s.mutate({ dataset, op: 'depart', count: 3 });
     s.mutate({ dataset, op: 'insert', count: 4 });
@@ -186,7 +198,9 @@ describe('permanent errors fail at once, without retries', () => {
     const before = sandbox.stats().byPath['/api/v1/nothing/here'] ?? 0;
     const r = await idsync(['pull', 'ecnu-gone', '--retries', '10', '-o', path.join(home, 'out.ndjson')], env);
     expect(r.exitCode).toBe(4);
-    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^idsync: ecnu answered HTTP 404 for \/api\/v1\/nothing\/here: no such interface/)]);
+    expect(lines(r.stderr)).toEqual([
+      expect.stringMatching(/^idsync: ecnu answered HTTP 404 for \/api\/v1\/nothing\/here: no such interface/),
+    ]);
     expect((sandbox.stats().byPath['/api/v1/nothing/here'] ?? 0) - before).toBe(1);
     expect(await digest(path.join(home, 'out.ndjson'))).toBeNull();
     await fs.rm(home, { recursive: true, force: true });
@@ -213,7 +227,9 @@ describe('permanent errors fail at once, without retries', () => {
       const r = await idsync(['pull', 'ecnu-postdocs', '--retries', '10', '-o', path.join(home, 'out.ndjson')], env);
       expect(r.exitCode).toBe(4);
       expect(lines(r.stderr)).toEqual([
-        expect.stringMatching(/^idsync: ecnu answered HTTP 403 for \/api\/v1\/sync\/userinfo\/bsh: the application is not allowed to call this interface/),
+        expect.stringMatching(
+          /^idsync: ecnu answered HTTP 403 for \/api\/v1\/sync\/userinfo\/bsh: the application is not allowed to call this interface/,
+        ),
       ]);
       expect(hits.filter((u) => u.startsWith('/api/'))).toHaveLength(1);
       expect(await digest(path.join(home, 'out.ndjson'))).toBeNull();

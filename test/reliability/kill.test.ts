@@ -63,7 +63,16 @@ type When = 'request' | 'write' | 'write-snapshot' | 'commit' | 'checkpoint';
  * has been renamed into place (commit: the snapshot and the state may not be yet); or after its
  * first checkpoint.
  */
-async function killedRun(sb: Sandbox, home: string, f: Files, source: string, keyField: string, when: When, delayMs: number, extra: string[] = []) {
+async function killedRun(
+  sb: Sandbox,
+  home: string,
+  f: Files,
+  source: string,
+  keyField: string,
+  when: When,
+  delayMs: number,
+  extra: string[] = [],
+) {
   const env = sandboxEnv(sb, home);
   const before = await fingerprint(f, home, source);
   const requests = sb.stats().requests;
@@ -90,7 +99,12 @@ async function killedRun(sb: Sandbox, home: string, f: Files, source: string, ke
   } else {
     const checkpoint = path.join(home, 'work', source, 'checkpoint.json');
     const spawned = Date.now();
-    await until(home, () => fs.stat(checkpoint).then((st) => st.mtimeMs >= spawned, () => false));
+    await until(home, () =>
+      fs.stat(checkpoint).then(
+        (st) => st.mtimeMs >= spawned,
+        () => false,
+      ),
+    );
     await sleep(delayMs % 200);
   }
   child.kill('SIGKILL');
@@ -108,7 +122,9 @@ async function killedRun(sb: Sandbox, home: string, f: Files, source: string, ke
   if (after.state !== before.state) {
     const st = await fs.stat(f.snap, { bigint: true });
     const onDisk = `${st.dev}:${st.ino}`;
-    const jobs = Object.values((JSON.parse(await fs.readFile(stateFile(home, source), 'utf8')) as { jobs: Record<string, { snapshotMark: string }> }).jobs);
+    const jobs = Object.values(
+      (JSON.parse(await fs.readFile(stateFile(home, source), 'utf8')) as { jobs: Record<string, { snapshotMark: string }> }).jobs,
+    );
     const journals: string[] = [];
     for (const d of await fs.readdir(path.join(home, 'jobs')).catch(() => [] as string[])) {
       const text = await fs.readFile(path.join(home, 'jobs', d, 'journal.json'), 'utf8').catch(() => undefined);
@@ -165,7 +181,9 @@ describe.concurrent('SIGKILL at random moments, again and again', () => {
           await finalRun(sb, home, f, 'ecnu-users', paging);
           continue;
         }
-        const when: When = (['request', 'request', 'write', '-', 'request', 'write-snapshot', 'request', 'request', 'commit'] as const)[i] as When;
+        const when: When = (['request', 'request', 'write', '-', 'request', 'write-snapshot', 'request', 'request', 'commit'] as const)[
+          i
+        ] as When;
         const { killed } = await killedRun(sb, home, f, 'ecnu-users', 'userId', when, next(), i < 3 ? paging : ['--page-size', '3']);
         if (killed) kills += 1;
       }
@@ -227,59 +245,69 @@ describe.concurrent('SIGINT and SIGTERM stop a run cleanly', () => {
     { signal: 'SIGTERM', code: 143, source: 'tongji-students', dataset: 'tongji-students', phase: 'paging' },
     { signal: 'SIGTERM', code: 143, source: 'ecnu-users', dataset: 'ecnu-users', phase: 'writing' },
   ] as const;
-  it.each(cases)('$signal while $phase ($source): exit $code, outputs and state untouched', async ({ signal, code, source, dataset, phase }) => {
-    const sb = await startSandbox({ port: 0, seed: 41, latencyMs: 40, people: { 'tongji-students': 1200 }, tongjiPageSize: 50 });
-    const home = await tempDir();
-    const dir = path.join(home, 'out');
-    await fs.mkdir(dir);
-    const out = path.join(dir, 'out.ndjson');
-    const snap = path.join(dir, 'snap.ndjson');
-    try {
-      const env = sandboxEnv(sb, home);
-      expect((await idsync(['pull', source, '-o', out, '--snapshot', snap], env)).exitCode).toBe(0);
-      // The writing phase lasts milliseconds: a run may finish before the signal lands. Such a
-      // run must be a correct complete one, and one of a few attempts must be interrupted.
-      let interrupted = false;
-      for (let attempt = 0; attempt < 5 && !interrupted; attempt += 1) {
-        // A large change, so that the incremental run has something to write for a while.
-        sb.mutate({ dataset, op: 'update', count: 300 });
-        const before = { out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) };
-        // Tongji's pages are fixed (--page-size there only warns): the sandbox's page size applies.
-        const pageSize = source.startsWith('ecnu') ? ['--page-size', '20'] : [];
-        const child = idsync(['pull', source, '--since', 'last', '-o', out, '--snapshot', snap, ...pageSize], env);
-        const ended = exited(child);
-        if (phase === 'paging') {
-          const spool = path.join(home, 'work', source, 'spool.ndjson');
-          expect(await whenFolder(home, () => fs.stat(spool).then((st) => st.size > 0, () => false))).toBe(true);
-          child.kill(signal);
-        } else {
-          // Frozen the moment its temp file shows, then signalled: it wakes inside the write.
-          const seen = await Promise.race([whenFolder(dir, async () => (await tempFilesIn(dir)).length > 0), ended.then(() => false)]);
-          if (seen) child.kill('SIGSTOP');
-          child.kill(signal);
-          child.kill('SIGCONT');
-        }
-        const r = await child;
-        if (r.exitCode === 0) {
-          expect(phase, 'a paging run cannot finish before its spool has a record').toBe('writing');
-          await expectSnapshotIsTruth(sb, snap, dataset);
-          expect(await digest(stateFile(home, source))).not.toBe(before.state);
+  it.each(cases)(
+    '$signal while $phase ($source): exit $code, outputs and state untouched',
+    async ({ signal, code, source, dataset, phase }) => {
+      const sb = await startSandbox({ port: 0, seed: 41, latencyMs: 40, people: { 'tongji-students': 1200 }, tongjiPageSize: 50 });
+      const home = await tempDir();
+      const dir = path.join(home, 'out');
+      await fs.mkdir(dir);
+      const out = path.join(dir, 'out.ndjson');
+      const snap = path.join(dir, 'snap.ndjson');
+      try {
+        const env = sandboxEnv(sb, home);
+        expect((await idsync(['pull', source, '-o', out, '--snapshot', snap], env)).exitCode).toBe(0);
+        // The writing phase lasts milliseconds: a run may finish before the signal lands. Such a
+        // run must be a correct complete one, and one of a few attempts must be interrupted.
+        let interrupted = false;
+        for (let attempt = 0; attempt < 5 && !interrupted; attempt += 1) {
+          // A large change, so that the incremental run has something to write for a while.
+          sb.mutate({ dataset, op: 'update', count: 300 });
+          const before = { out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) };
+          // Tongji's pages are fixed (--page-size there only warns): the sandbox's page size applies.
+          const pageSize = source.startsWith('ecnu') ? ['--page-size', '20'] : [];
+          const child = idsync(['pull', source, '--since', 'last', '-o', out, '--snapshot', snap, ...pageSize], env);
+          const ended = exited(child);
+          if (phase === 'paging') {
+            const spool = path.join(home, 'work', source, 'spool.ndjson');
+            expect(
+              await whenFolder(home, () =>
+                fs.stat(spool).then(
+                  (st) => st.size > 0,
+                  () => false,
+                ),
+              ),
+            ).toBe(true);
+            child.kill(signal);
+          } else {
+            // Frozen the moment its temp file shows, then signalled: it wakes inside the write.
+            const seen = await Promise.race([whenFolder(dir, async () => (await tempFilesIn(dir)).length > 0), ended.then(() => false)]);
+            if (seen) child.kill('SIGSTOP');
+            child.kill(signal);
+            child.kill('SIGCONT');
+          }
+          const r = await child;
+          if (r.exitCode === 0) {
+            expect(phase, 'a paging run cannot finish before its spool has a record').toBe('writing');
+            await expectSnapshotIsTruth(sb, snap, dataset);
+            expect(await digest(stateFile(home, source))).not.toBe(before.state);
+            expect(await tempFilesIn(dir)).toEqual([]);
+            continue;
+          }
+          interrupted = true;
+          expect(r.exitCode).toBe(code);
+          expect(lines(r.stderr)).toEqual([`idsync: interrupted by ${signal}; previous outputs and state left as they were`]);
+          expect({ out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) }).toEqual(before);
           expect(await tempFilesIn(dir)).toEqual([]);
-          continue;
+          expect((await fs.readdir(path.join(home, 'locks'))).filter((n) => n.endsWith('.lock'))).toEqual([]);
         }
-        interrupted = true;
-        expect(r.exitCode).toBe(code);
-        expect(lines(r.stderr)).toEqual([`idsync: interrupted by ${signal}; previous outputs and state left as they were`]);
-        expect({ out: await digest(out), snap: await digest(snap), state: await digest(stateFile(home, source)) }).toEqual(before);
-        expect(await tempFilesIn(dir)).toEqual([]);
-        expect((await fs.readdir(path.join(home, 'locks'))).filter((n) => n.endsWith('.lock'))).toEqual([]);
+        expect(interrupted, 'no attempt was interrupted').toBe(true);
+      } finally {
+        await sb.close();
+        await fs.rm(home, { recursive: true, force: true });
       }
-      expect(interrupted, 'no attempt was interrupted').toBe(true);
-    } finally {
-      await sb.close();
-      await fs.rm(home, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
 
 it('an interrupted cursor pull whose spool was damaged on disk: the next run starts over and converges', async () => {
@@ -290,7 +318,14 @@ it('an interrupted cursor pull whose spool was damaged on disk: the next run sta
     const snap = path.join(home, 'snap.ndjson');
     const child = idsync(['pull', 'tongji-students', '--snapshot', snap], env);
     const checkpoint = path.join(home, 'work', 'tongji-students', 'checkpoint.json');
-    expect(await whenFolder(home, () => fs.access(checkpoint).then(() => true, () => false))).toBe(true);
+    expect(
+      await whenFolder(home, () =>
+        fs.access(checkpoint).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    ).toBe(true);
     child.kill('SIGKILL');
     await child;
     // Garbage where the first records were, within the length the checkpoint vouches for.

@@ -25,7 +25,11 @@ afterAll(async () => {
 
 const slow = ['--page-size', '5', '--concurrency', '2'];
 const lockFile = (home: string) => path.join(home, 'locks', 'ecnu-users.lock');
-const hasLock = (home: string) => () => fs.access(lockFile(home)).then(() => true, () => false);
+const hasLock = (home: string) => () =>
+  fs.access(lockFile(home)).then(
+    () => true,
+    () => false,
+  );
 
 describe('two runs of one source at once', () => {
   it('the second refuses with exit 6 and a clear message, touching nothing', async () => {
@@ -38,7 +42,9 @@ describe('two runs of one source at once', () => {
     expect(second.exitCode).toBe(6);
     expect(lines(second.stderr)).toEqual([
       expect.stringMatching(
-        new RegExp(`^idsync: another idsync run of ecnu-users is in progress \\(pid ${first.pid} on ${os.hostname()}, since .+\\); try again later or pass --wait SECONDS`),
+        new RegExp(
+          `^idsync: another idsync run of ecnu-users is in progress \\(pid ${first.pid} on ${os.hostname()}, since .+\\); try again later or pass --wait SECONDS`,
+        ),
       ),
     ]);
     expect(await digest(path.join(home, 'other.ndjson'))).toBeNull();

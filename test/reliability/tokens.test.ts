@@ -22,8 +22,20 @@ interface Case {
 
 const cases: Case[] = [
   // 30 pages one at a time, 100 ms each: about three token lifetimes.
-  { source: 'ecnu-users', dataset: 'ecnu-users', tokenPath: '/oauth2/token', args: ['--page-size', '20', '--concurrency', '1'], faults: {} },
-  { source: 'ecnu-users', dataset: 'ecnu-users', tokenPath: '/oauth2/token', args: ['--page-size', '20', '--concurrency', '3'], faults: { revokeTokens: 0.15 } },
+  {
+    source: 'ecnu-users',
+    dataset: 'ecnu-users',
+    tokenPath: '/oauth2/token',
+    args: ['--page-size', '20', '--concurrency', '1'],
+    faults: {},
+  },
+  {
+    source: 'ecnu-users',
+    dataset: 'ecnu-users',
+    tokenPath: '/oauth2/token',
+    args: ['--page-size', '20', '--concurrency', '3'],
+    faults: { revokeTokens: 0.15 },
+  },
   { source: 'tongji-students', dataset: 'tongji-students', tokenPath: '/v1/token', args: [], faults: {} },
   { source: 'tongji-students', dataset: 'tongji-students', tokenPath: '/v1/token', args: [], faults: { revokeTokens: 0.15 } },
 ];

@@ -8,10 +8,19 @@ const buffer = () => new Buffered();
 describe('parseSandboxFlags', () => {
   it.each<[SandboxFlags, object]>([
     [{}, {}],
-    [{ port: '8080', host: 'localhost', seed: '4' }, { port: 8080, host: 'localhost', seed: 4 }],
-    [{ latency: '20', tokenLifetime: '60', clockSkew: '-30' }, { latencyMs: 20, tokenLifetimeSeconds: 60, clockSkewSeconds: -30 }],
+    [
+      { port: '8080', host: 'localhost', seed: '4' },
+      { port: 8080, host: 'localhost', seed: 4 },
+    ],
+    [
+      { latency: '20', tokenLifetime: '60', clockSkew: '-30' },
+      { latencyMs: 20, tokenLifetimeSeconds: 60, clockSkewSeconds: -30 },
+    ],
     [{ faults: 'http500=0.1, stall=0.05,stallMs=500' }, { faults: { http500: 0.1, stall: 0.05, stallMs: 500 } }],
-    [{ tsCompare: '>=', trailingCursor: false, updatePrecision: 'second' }, { ecnuTsCompare: '>=', tongjiTrailingCursor: false, tongjiUpdatePrecision: 'second' }],
+    [
+      { tsCompare: '>=', trailingCursor: false, updatePrecision: 'second' },
+      { ecnuTsCompare: '>=', tongjiTrailingCursor: false, tongjiUpdatePrecision: 'second' },
+    ],
   ])('%o → %o', (flags, expected) => {
     expect(parseSandboxFlags(flags)).toEqual(expected);
   });

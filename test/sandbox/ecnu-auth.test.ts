@@ -19,14 +19,24 @@ async function authorize(params: Record<string, string>): Promise<URL> {
 }
 
 function exchange(code: string, verifier?: string): Promise<Response> {
-  const form: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:9/cb', client_id: 'sandbox-ecnu', client_secret: 'sandbox-ecnu-secret' };
+  const form: Record<string, string> = {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: 'http://127.0.0.1:9/cb',
+    client_id: 'sandbox-ecnu',
+    client_secret: 'sandbox-ecnu-secret',
+  };
   if (verifier) form['code_verifier'] = verifier;
   return postForm(`${sb.url}/oauth2/token`, form);
 }
 
 describe('ECNU token endpoint', () => {
   it('issues client-credentials tokens from a form body', async () => {
-    const res = await postForm(`${sb.url}/oauth2/token`, { grant_type: 'client_credentials', client_id: 'sandbox-ecnu', client_secret: 'sandbox-ecnu-secret' });
+    const res = await postForm(`${sb.url}/oauth2/token`, {
+      grant_type: 'client_credentials',
+      client_id: 'sandbox-ecnu',
+      client_secret: 'sandbox-ecnu-secret',
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Json;
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 60, scope: 'ECNU-Basic' });
@@ -40,13 +50,21 @@ describe('ECNU token endpoint', () => {
   });
 
   it('refuses a bad client with 401 invalid_client', async () => {
-    const res = await postForm(`${sb.url}/oauth2/token`, { grant_type: 'client_credentials', client_id: 'sandbox-ecnu', client_secret: 'wrong' });
+    const res = await postForm(`${sb.url}/oauth2/token`, {
+      grant_type: 'client_credentials',
+      client_id: 'sandbox-ecnu',
+      client_secret: 'wrong',
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: 'invalid_client' });
   });
 
   it('refuses an unknown grant type', async () => {
-    const res = await postForm(`${sb.url}/oauth2/token`, { grant_type: 'refresh_token', client_id: 'sandbox-ecnu', client_secret: 'sandbox-ecnu-secret' });
+    const res = await postForm(`${sb.url}/oauth2/token`, {
+      grant_type: 'refresh_token',
+      client_id: 'sandbox-ecnu',
+      client_secret: 'sandbox-ecnu-secret',
+    });
     expect(res.status).toBe(400);
   });
 });
@@ -94,7 +112,13 @@ describe('person-bound grants', () => {
 
   it('password grant refuses a wrong password', async () => {
     const me = sb.truth('ecnu-users')[0]?.['userId'] as string;
-    const res = await postForm(`${sb.url}/oauth2/token`, { grant_type: 'password', username: me, password: 'nope', client_id: 'sandbox-ecnu', client_secret: 'sandbox-ecnu-secret' });
+    const res = await postForm(`${sb.url}/oauth2/token`, {
+      grant_type: 'password',
+      username: me,
+      password: 'nope',
+      client_id: 'sandbox-ecnu',
+      client_secret: 'sandbox-ecnu-secret',
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
   });

@@ -26,7 +26,14 @@ describe('ECNU person lookups', () => {
     const body = await lookup('info', `userId=${active['userId']}`);
     expect(body).toMatchObject({ errCode: 0, errMsg: 'success' });
     expect(body['data']).toEqual([
-      { departmentId: active['departmentId'], active: '1', userType: active['userType'], department: active['department'], userId: active['userId'], name: active['name'] },
+      {
+        departmentId: active['departmentId'],
+        active: '1',
+        userType: active['userType'],
+        department: active['department'],
+        userId: active['userId'],
+        name: active['name'],
+      },
     ]);
     expect((await lookup('info', `userId=${gone['userId']}`))['data']).toEqual([]);
     expect((await lookup('info', 'userId=nobody'))['data']).toEqual([]);
@@ -62,15 +69,33 @@ describe('ECNU person lookups', () => {
   it('profiles come from the matching dataset', async () => {
     const staff = sb.truth('ecnu-staff')[0] as Json;
     const [p] = (await lookup('profile/staff', `userId=${staff['userId']}`))['data'];
-    expect(p).toMatchObject({ userId: staff['userId'], name: staff['name'], departmentId: staff['departmentId'], sexId: staff['xbm'], status: staff['status'] });
+    expect(p).toMatchObject({
+      userId: staff['userId'],
+      name: staff['name'],
+      departmentId: staff['departmentId'],
+      sexId: staff['xbm'],
+      status: staff['status'],
+    });
     expect(Array.isArray(p.post)).toBe(true);
 
     const grad = sb.truth('ecnu-students:研究生')[0] as Json;
-    expect((await lookup('profile/yjs', `userId=${grad['userId']}`))['data'][0]).toMatchObject({ xh: grad['userId'], xm: grad['name'], yxdm: grad['departmentId'] });
-    expect((await lookup('profile/student', `userId=${grad['userId']}`))['data'][0]).toMatchObject({ userId: grad['userId'], userType: '研究生' });
+    expect((await lookup('profile/yjs', `userId=${grad['userId']}`))['data'][0]).toMatchObject({
+      xh: grad['userId'],
+      xm: grad['name'],
+      yxdm: grad['departmentId'],
+    });
+    expect((await lookup('profile/student', `userId=${grad['userId']}`))['data'][0]).toMatchObject({
+      userId: grad['userId'],
+      userType: '研究生',
+    });
 
     const ug = sb.truth('ecnu-undergrads')[0] as Json;
-    expect((await lookup('profile/bks', `userId=${ug['xh']}`))['data'][0]).toMatchObject({ xh: ug['xh'], xm: ug['xm'], zy: ug['zy'], sfzx: ug['sfzx'] });
+    expect((await lookup('profile/bks', `userId=${ug['xh']}`))['data'][0]).toMatchObject({
+      xh: ug['xh'],
+      xm: ug['xm'],
+      zy: ug['zy'],
+      sfzx: ug['sfzx'],
+    });
 
     expect((await lookup('profile/staff', `userId=${grad['userId']}`))['data']).toEqual([]);
   });

@@ -39,9 +39,19 @@ describe('ECNU sync paging', () => {
 
   it('serves each dataset with its documented fields and keys', async () => {
     const one = async (path: string) => (await page(path, 'ts=0&pageSize=1&pageNum=1&full=x'))['data'].rows[0] as Json;
-    expect(Object.keys(await one('/api/v1/sync/userinfo/rsuserinfo'))).toEqual(
-      ['created_at', 'updated_at', 'deleted_mark', 'userId', 'name', 'departmentId', 'department', 'statusname', 'status', 'xbm', 'userType'],
-    );
+    expect(Object.keys(await one('/api/v1/sync/userinfo/rsuserinfo'))).toEqual([
+      'created_at',
+      'updated_at',
+      'deleted_mark',
+      'userId',
+      'name',
+      'departmentId',
+      'department',
+      'statusname',
+      'status',
+      'xbm',
+      'userType',
+    ]);
     expect((await one('/api/v1/sync/userinfo/bsh'))['userType']).toBe('博士后');
     expect((await one('/api/v1/sync/userinfo/studentinfo?type=研究生'))['userType']).toBe('研究生');
     const bk = await one('/api/v1/sync/userinfo/studentinfo_bk');
@@ -72,7 +82,7 @@ describe('ECNU sync paging', () => {
   it('accepts pageSize 10000; studentinfo needs a known type', async () => {
     expect((await page(USERS, 'ts=0&pageSize=10000&pageNum=1'))['errCode']).toBe(0);
     const base = '/api/v1/sync/userinfo/studentinfo';
-    expect((await page(base, 'ts=0&pageSize=1&pageNum=1'))).toMatchObject({ errCode: 1108110519, errMsg: '缺少参数 type' });
+    expect(await page(base, 'ts=0&pageSize=1&pageNum=1')).toMatchObject({ errCode: 1108110519, errMsg: '缺少参数 type' });
     expect((await page(`${base}?type=博士生`, 'ts=0&pageSize=1&pageNum=1'))['errCode']).toBe(1108110304);
   });
 });
@@ -136,7 +146,8 @@ describe('ECNU ts filtering', () => {
   it("serves staff keys as 'userid' when configured", async () => {
     const alt = await startSandbox({ ecnuStaffKeyField: 'userid', people: { 'ecnu-users': 10 } });
     try {
-      const row = (await getJson(`${alt.url}/api/v1/sync/userinfo/rsuserinfo?ts=0&pageSize=1&pageNum=1`, await ecnuToken(alt)))['data'].rows[0];
+      const row = (await getJson(`${alt.url}/api/v1/sync/userinfo/rsuserinfo?ts=0&pageSize=1&pageNum=1`, await ecnuToken(alt)))['data']
+        .rows[0];
       expect(row).toHaveProperty('userid');
       expect(row).not.toHaveProperty('userId');
       expect(alt.keyField('ecnu-staff')).toBe('userid');

@@ -52,7 +52,10 @@ describe('fault injection', () => {
 
   it('a long stall looks like a hung response to a client with a timeout', async () => {
     sb.setFaults({ stall: 1 });
-    const res = await fetch(`${sb.url}/v2/dc/user/postdoc_info`, { headers: { authorization: `Bearer ${tongji}` }, signal: AbortSignal.timeout(300) });
+    const res = await fetch(`${sb.url}/v2/dc/user/postdoc_info`, {
+      headers: { authorization: `Bearer ${tongji}` },
+      signal: AbortSignal.timeout(300),
+    });
     await expect(res.text()).rejects.toThrow();
   });
 
@@ -92,7 +95,10 @@ describe('fault injection', () => {
       }
       return out;
     };
-    const [a, b] = await Promise.all([startSandbox({ seed: 9, people: { 'ecnu-users': 5 } }), startSandbox({ seed: 9, people: { 'ecnu-users': 5 } })]);
+    const [a, b] = await Promise.all([
+      startSandbox({ seed: 9, people: { 'ecnu-users': 5 } }),
+      startSandbox({ seed: 9, people: { 'ecnu-users': 5 } }),
+    ]);
     try {
       const first = await statuses(a);
       expect(await statuses(b)).toEqual(first);

@@ -17,7 +17,9 @@ describe('determinism', () => {
     try {
       for (const id of datasetIds) expect(b.truth(id)).toEqual(a.truth(id));
       expect(c.truth('ecnu-users')).not.toEqual(a.truth('ecnu-users'));
-      expect(b.mutate({ dataset: 'ecnu-staff', op: 'update', count: 3 })).toEqual(a.mutate({ dataset: 'ecnu-staff', op: 'update', count: 3 }));
+      expect(b.mutate({ dataset: 'ecnu-staff', op: 'update', count: 3 })).toEqual(
+        a.mutate({ dataset: 'ecnu-staff', op: 'update', count: 3 }),
+      );
     } finally {
       await Promise.all([a.close(), b.close(), c.close()]);
     }

@@ -17,7 +17,11 @@ const get = (path: string, query = '', headers: Record<string, string> = {}) => 
 
 describe('Tongji token', () => {
   it('answers a JWT-shaped token', async () => {
-    const res = await postForm(`${sb.url}/v1/token`, { grant_type: 'client_credentials', client_id: 'sandbox-tongji', client_secret: 'sandbox-tongji-secret' });
+    const res = await postForm(`${sb.url}/v1/token`, {
+      grant_type: 'client_credentials',
+      client_id: 'sandbox-tongji',
+      client_secret: 'sandbox-tongji-secret',
+    });
     const body = (await res.json()) as Json;
     expect(body).toMatchObject({ expires_in: 7200, refresh_expires_in: 0, token_type: 'Bearer', 'not-before-policy': 0, scope: 'profile' });
     expect(body['access_token'].split('.')).toHaveLength(3);
@@ -29,7 +33,10 @@ describe('Tongji token', () => {
     expect(await res.json()).toEqual({ error: 'unauthorized_client' });
   });
 
-  it.each([['no token', {}], ['an ECNU token', 'ecnu']] as const)('answers %s with 401 and an empty body', async (_w, kind) => {
+  it.each([
+    ['no token', {}],
+    ['an ECNU token', 'ecnu'],
+  ] as const)('answers %s with 401 and an empty body', async (_w, kind) => {
     const headers = kind === 'ecnu' ? { authorization: `Bearer ${await ecnuToken(sb)}` } : {};
     const res = await fetch(`${sb.url}${STUDENTS}`, { headers });
     expect(res.status).toBe(401);
@@ -99,7 +106,8 @@ describe('Tongji cursor paging', () => {
     const all = sb.truth('tongji-students');
     const target = all[42] as Json;
     const at = shanghaiToUnix(target['updateTime']);
-    const ids = async (since: string) => (await tongjiAll(sb, token, STUDENTS, `statusCode=-1&sinceUpdateTime=${encodeURIComponent(since)}`)).rows.map((r) => r['userId']);
+    const ids = async (since: string) =>
+      (await tongjiAll(sb, token, STUDENTS, `statusCode=-1&sinceUpdateTime=${encodeURIComponent(since)}`)).rows.map((r) => r['userId']);
     const before = await ids(unixToShanghai(at - 1));
     expect(before).toContain(target['userId']);
     expect(before).toHaveLength(all.filter((r) => shanghaiToUnix(r['updateTime'] as string) > at - 1).length);

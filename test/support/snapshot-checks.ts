@@ -55,7 +55,9 @@ export async function tempFilesIn(dir: string): Promise<string[]> {
 /** A file's bytes as a hash, or null when it does not exist. */
 export async function digest(file: string): Promise<string | null> {
   try {
-    return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+    return createHash('sha256')
+      .update(await fs.readFile(file))
+      .digest('hex');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
@@ -67,4 +69,5 @@ export function stateFile(home: string, source: string): string {
 }
 
 /** The one summary line a pull prints at the end (without --verbose). */
-export const summaryLine = /^(?<source>[a-z0-9-]+): (?<mode>full|incremental) pull(?<resumed> \(resumed\))?, (?<records>\d+) records.*, (?<pages>\d+) pages?, (?<retries>\d+) retr(?:y|ies), [\d.]+ s/;
+export const summaryLine =
+  /^(?<source>[a-z0-9-]+): (?<mode>full|incremental) pull(?<resumed> \(resumed\))?, (?<records>\d+) records.*, (?<pages>\d+) pages?, (?<retries>\d+) retr(?:y|ies), [\d.]+ s/;

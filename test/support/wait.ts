@@ -50,7 +50,11 @@ export function whenSaid(stream: Readable | null | undefined, pattern: RegExp): 
 }
 
 /** Resolves when a child process has exited (already or later). */
-export async function exited(child: { exitCode: number | null; signalCode?: string | null; once(e: 'exit', l: () => void): unknown }): Promise<void> {
+export async function exited(child: {
+  exitCode: number | null;
+  signalCode?: string | null;
+  once(e: 'exit', l: () => void): unknown;
+}): Promise<void> {
   if (child.exitCode !== null || child.signalCode) return;
   await once(child as unknown as NodeJS.EventEmitter, 'exit');
 }

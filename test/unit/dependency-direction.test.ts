@@ -56,9 +56,9 @@ describe('dependency direction', () => {
     ['lookup', ['providers', 'commands', 'sandbox']],
   ])('%s/ imports nothing from %s', (layer, forbidden) => {
     const banned = forbidden.map((d) => path.join(srcDir, d) + path.sep);
-    const bad = [...graph].filter(([f]) => rel(f).startsWith(`${layer}${path.sep}`)).flatMap(([f, deps]) =>
-      deps.filter((d) => banned.some((b) => d.startsWith(b))).map((d) => `${rel(f)} → ${rel(d)}`),
-    );
+    const bad = [...graph]
+      .filter(([f]) => rel(f).startsWith(`${layer}${path.sep}`))
+      .flatMap(([f, deps]) => deps.filter((d) => banned.some((b) => d.startsWith(b))).map((d) => `${rel(f)} → ${rel(d)}`));
     expect(bad).toEqual([]);
   });
 

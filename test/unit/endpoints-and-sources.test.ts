@@ -29,9 +29,7 @@ describe('resolveEndpoints', () => {
       IDSYNC_TONGJI_TOKEN_URL: 'https://sso.example.edu/token',
     });
     expect(e.tokenUrl.href).toBe('https://sso.example.edu/token');
-    expect(joinUrl(e.baseUrl, '/v2/dc/user/student_infos', { a: '1' }).href).toBe(
-      'https://gw.example.edu/tj/v2/dc/user/student_infos?a=1',
-    );
+    expect(joinUrl(e.baseUrl, '/v2/dc/user/student_infos', { a: '1' }).href).toBe('https://gw.example.edu/tj/v2/dc/user/student_infos?a=1');
   });
 });
 

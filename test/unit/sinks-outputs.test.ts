@@ -26,7 +26,7 @@ function writeSpool(rows: Row[], text?: string): Promise<Spool> {
 
 const people: Row[] = [
   { userId: '00123', name: '张伟', dept: '计算机, 软件学院', note: 'says "hi"', active: true, score: 12.5 },
-  { userId: '20210001', name: 'O\'Brien', dept: null, note: 'line 1\nline 2\rline 3', active: false, score: 0 },
+  { userId: '20210001', name: "O'Brien", dept: null, note: 'line 1\nline 2\rline 3', active: false, score: 0 },
   { userId: '123456789012345678', name: '王芳', tags: ['a', 'b'], extra: { k: 1 }, deleted_mark: 1 },
 ];
 
@@ -54,8 +54,15 @@ describe('ndjson output', () => {
       { userId: '3', deleted_mark: 1 },
     ];
     const dest = await commitOutput(await writeSpool(rows), 'out.ndjson', 'ndjson');
-    const lines = (await fs.readFile(dest, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Row);
-    expect(lines).toEqual([{ userId: '2', v: 'x' }, { userId: '1', v: 'new' }, { userId: '3', deleted_mark: 1 }]);
+    const lines = (await fs.readFile(dest, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Row);
+    expect(lines).toEqual([
+      { userId: '2', v: 'x' },
+      { userId: '1', v: 'new' },
+      { userId: '3', deleted_mark: 1 },
+    ]);
   });
 });
 
@@ -72,9 +79,39 @@ describe('csv output', () => {
     expect(text).toContain(',"line 1\nline 2\rline 3",');
     const records = parse<Record<string, string>>(text, { bom: true, columns: true });
     expect(records).toEqual([
-      { userId: '00123', name: '张伟', dept: '计算机, 软件学院', note: 'says "hi"', active: 'true', score: '12.5', tags: '', extra: '', deleted_mark: '' },
-      { userId: '20210001', name: "O'Brien", dept: '', note: 'line 1\nline 2\rline 3', active: 'false', score: '0', tags: '', extra: '', deleted_mark: '' },
-      { userId: '123456789012345678', name: '王芳', dept: '', note: '', active: '', score: '', tags: '["a","b"]', extra: '{"k":1}', deleted_mark: '1' },
+      {
+        userId: '00123',
+        name: '张伟',
+        dept: '计算机, 软件学院',
+        note: 'says "hi"',
+        active: 'true',
+        score: '12.5',
+        tags: '',
+        extra: '',
+        deleted_mark: '',
+      },
+      {
+        userId: '20210001',
+        name: "O'Brien",
+        dept: '',
+        note: 'line 1\nline 2\rline 3',
+        active: 'false',
+        score: '0',
+        tags: '',
+        extra: '',
+        deleted_mark: '',
+      },
+      {
+        userId: '123456789012345678',
+        name: '王芳',
+        dept: '',
+        note: '',
+        active: '',
+        score: '',
+        tags: '["a","b"]',
+        extra: '{"k":1}',
+        deleted_mark: '1',
+      },
     ]);
   });
 

@@ -44,11 +44,7 @@ async function writeSpool(lines: string[]): Promise<Spool> {
 const rec = (userId: string, extra: Row = {}): string => JSON.stringify({ userId, ...extra });
 const gone = (userId: string): string => JSON.stringify({ userId, deleted_mark: 1 });
 
-async function run(
-  lines: string[],
-  mode: 'full' | 'incremental',
-  extra: Partial<SnapshotOptions> = {},
-): Promise<SnapshotResult> {
+async function run(lines: string[], mode: 'full' | 'incremental', extra: Partial<SnapshotOptions> = {}): Promise<SnapshotResult> {
   const p = await prepareSnapshot(await writeSpool(lines), snapFile, { mode, table: 't', updateField: 'u', ...extra });
   await p.commit();
   return p.result;

@@ -42,7 +42,10 @@ const u = (userId: string, extra: Row = {}): Row => ({ userId, name: `n${userId}
 
 describe('SQLite snapshot', () => {
   it('full, then incremental with deletions and a new field', async () => {
-    const full = await run([u('001', { age: 30, active: true }), u('002', { meta: { a: [1] } }), u('003'), u('004', { deleted_mark: 1 })], 'full');
+    const full = await run(
+      [u('001', { age: 30, active: true }), u('002', { meta: { a: [1] } }), u('003'), u('004', { deleted_mark: 1 })],
+      'full',
+    );
     expect(full).toEqual({ total: 3, upserted: 3, deleted: 0 });
     expect(query('SELECT * FROM ecnu_users ORDER BY userId')).toEqual([
       { userId: '001', name: 'n001', updateTime: '2024-05-01 12:00:00', age: '30', active: 'true', meta: null, deleted_mark: null },
@@ -51,7 +54,12 @@ describe('SQLite snapshot', () => {
     ]);
 
     const inc = await run(
-      [u('002', { name: '王芳', email: 'w@ecnu.edu.cn' }), u('005', { email: 'x@y' }), { userId: '003', deleted_mark: 1 }, { userId: '999', deleted_mark: 1 }],
+      [
+        u('002', { name: '王芳', email: 'w@ecnu.edu.cn' }),
+        u('005', { email: 'x@y' }),
+        { userId: '003', deleted_mark: 1 },
+        { userId: '999', deleted_mark: 1 },
+      ],
       'incremental',
     );
     expect(inc).toEqual({ total: 3, upserted: 2, deleted: 1 });
@@ -102,11 +110,11 @@ describe('SQLite snapshot', () => {
     await run([u('1'), u('2')], 'full');
     const before = query('SELECT * FROM ecnu_users ORDER BY userId');
     for (const mode of ['full', 'incremental'] as const) {
-      const p = await prepareSnapshot(
-        await writeSpool([u('3', { extra: 'x' }), { userId: '1', deleted_mark: 1 }]),
-        dbFile,
-        { mode, table: 'ecnu_users', updateField: 'updateTime' },
-      );
+      const p = await prepareSnapshot(await writeSpool([u('3', { extra: 'x' }), { userId: '1', deleted_mark: 1 }]), dbFile, {
+        mode,
+        table: 'ecnu_users',
+        updateField: 'updateTime',
+      });
       expect(p.result.total).toBe(mode === 'full' ? 1 : 2);
       await p.abort();
       expect(query('SELECT * FROM ecnu_users ORDER BY userId')).toEqual(before);
@@ -127,7 +135,11 @@ describe('SQLite snapshot', () => {
   it('is chosen by the .db extension too, and readers see the old rows until commit', async () => {
     const file = path.join(dir, 'snap.db');
     await run([u('1')], 'full', file);
-    const p = await prepareSnapshot(await writeSpool([u('2')]), file, { mode: 'incremental', table: 'ecnu_users', updateField: 'updateTime' });
+    const p = await prepareSnapshot(await writeSpool([u('2')]), file, {
+      mode: 'incremental',
+      table: 'ecnu_users',
+      updateField: 'updateTime',
+    });
     expect(query('SELECT userId FROM ecnu_users', file)).toEqual([{ userId: '1' }]);
     await p.commit();
     expect(query('SELECT userId FROM ecnu_users ORDER BY userId', file)).toEqual([{ userId: '1' }, { userId: '2' }]);
@@ -153,7 +165,10 @@ describe('SQLite snapshot', () => {
     const started = Date.now();
     const r = await run(rows, 'full');
     expect(r.total).toBe(100_000);
-    const again = await run(rows.slice(0, 1000).map((x) => ({ ...x, dept: 'changed' })), 'incremental');
+    const again = await run(
+      rows.slice(0, 1000).map((x) => ({ ...x, dept: 'changed' })),
+      'incremental',
+    );
     expect(again).toEqual({ total: 100_000, upserted: 1000, deleted: 0 });
     expect(query<{ n: number }>("SELECT count(*) AS n FROM ecnu_users WHERE dept = 'changed'")[0]!.n).toBe(1000);
     expect(Date.now() - started).toBeLessThan(20_000);

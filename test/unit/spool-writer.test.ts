@@ -24,7 +24,13 @@ const spec = (over: Partial<SpoolSpec> = {}): SpoolSpec => ({
   ...over,
 });
 
-const person = (userId: string, extra: Row = {}): Row => ({ updated_at: '2024-01-02 03:04:05', deleted_mark: 0, userId, name: '张三', ...extra });
+const person = (userId: string, extra: Row = {}): Row => ({
+  updated_at: '2024-01-02 03:04:05',
+  deleted_mark: 0,
+  userId,
+  name: '张三',
+  ...extra,
+});
 
 describe('KeyHashes', () => {
   it('tells a new key from one seen before, through many growths', () => {
@@ -48,17 +54,35 @@ describe('parseShanghaiFast', () => {
   // The implementation before the char-code fast path: the new one must agree on every input.
   const sliced = (text: unknown): number | undefined => {
     if (typeof text !== 'string' || text.length !== 19) return undefined;
-    const [y, mo, d, h, mi, s] = [[0, 4], [5, 7], [8, 10], [11, 13], [14, 16], [17, 19]].map(([a, b]) => +text.slice(a as number, b)) as [number, number, number, number, number, number];
+    const [y, mo, d, h, mi, s] = [
+      [0, 4],
+      [5, 7],
+      [8, 10],
+      [11, 13],
+      [14, 16],
+      [17, 19],
+    ].map(([a, b]) => +text.slice(a as number, b)) as [number, number, number, number, number, number];
     if (!(y > 1900 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 59)) return undefined;
     return Date.UTC(y, mo - 1, d, h, mi, s) / 1000 - 8 * 3600;
   };
 
   it('agrees with the sliced reading on canonical, odd and broken stamps', () => {
     const base = '2021-06-08 22:03:30';
-    const odd = ['2021/06/08T22:03:30', '2021- 6-08 22:03:30', '+021-06-08 22:03:30', '2021-06-08 22:03:3 ', '2021-13-08 22:03:30', '1900-01-01 00:00:00', '2021-06-08 24:00:00', '0x15-06-08 22:03:30', '2021-06-08 22:03:3e', 'abcdefghijklmnopqrs'];
+    const odd = [
+      '2021/06/08T22:03:30',
+      '2021- 6-08 22:03:30',
+      '+021-06-08 22:03:30',
+      '2021-06-08 22:03:3 ',
+      '2021-13-08 22:03:30',
+      '1900-01-01 00:00:00',
+      '2021-06-08 24:00:00',
+      '0x15-06-08 22:03:30',
+      '2021-06-08 22:03:3e',
+      'abcdefghijklmnopqrs',
+    ];
     const chars = '0123456789 +-.eExX:T/';
     let seed = 42;
-    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const rand = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
     for (let i = 0; i < 20_000; i += 1) {
       const at = rand(19);
       odd.push(base.slice(0, at) + chars[rand(chars.length)] + base.slice(at + 1));
@@ -94,7 +118,10 @@ describe('SpoolWriter', () => {
 
   it('keeps the union of fields in first-seen order, whatever order each row has', async () => {
     const w = await SpoolWriter.open(path.join(dir, 's'), spec());
-    await w.append([{ userId: '1', a: 1 }, { userId: '2', a: 1 }, { a: 1, userId: '3', b: 2 }, { userId: '4' }, { c: 3, userId: '5' }], 'p');
+    await w.append(
+      [{ userId: '1', a: 1 }, { userId: '2', a: 1 }, { a: 1, userId: '3', b: 2 }, { userId: '4' }, { c: 3, userId: '5' }],
+      'p',
+    );
     await w.close();
     expect(w.fields).toEqual(['userId', 'a', 'b', 'c']);
   });

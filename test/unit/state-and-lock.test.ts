@@ -76,10 +76,7 @@ describe('acquireLock', () => {
   });
 
   it('takes over a lock left by a dead process', async () => {
-    await fs.writeFile(
-      path.join(dir, 'ecnu-users.lock'),
-      JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), startedAt: 'then' }),
-    );
+    await fs.writeFile(path.join(dir, 'ecnu-users.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), startedAt: 'then' }));
     const lock = await acquireLock(dir, 'ecnu-users');
     await lock.release();
   });

@@ -15,7 +15,11 @@ import { tempDir } from '../support/env.js';
 const run = promisify(execFile);
 
 async function program(): Promise<Command> {
-  const ctx: CliContext = { console: new Console({ stdout: new Buffered(), stderr: new Buffered() }), env: {}, signal: new AbortController().signal };
+  const ctx: CliContext = {
+    console: new Console({ stdout: new Buffered(), stderr: new Buffered() }),
+    env: {},
+    signal: new AbortController().signal,
+  };
   const p = new Command('idsync');
   await registerCommands(p, ctx);
   return p;
@@ -85,24 +89,53 @@ describe('completion', () => {
   /** What bash offers after the words typed, the last one being completed. */
   async function complete(...words: string[]): Promise<string[]> {
     const array = words.map((w) => `'${w}'`).join(' ');
-    const { stdout } = await run('bash', ['-c', `source "$1"; COMP_WORDS=(${array}); COMP_CWORD=${words.length - 1}; _idsync; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', script]);
+    const { stdout } = await run('bash', [
+      '-c',
+      `source "$1"; COMP_WORDS=(${array}); COMP_CWORD=${words.length - 1}; _idsync; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      'bash',
+      script,
+    ]);
     return stdout.split('\n').filter(Boolean);
   }
 
   it.each([
-    [['idsync', ''], ['auth', 'sources', 'pull', 'state', 'lookup', 'photo', 'api', 'sandbox', 'completion']],
+    [
+      ['idsync', ''],
+      ['auth', 'sources', 'pull', 'state', 'lookup', 'photo', 'api', 'sandbox', 'completion'],
+    ],
     [['idsync', 'pu'], ['pull']],
-    [['idsync', 'pull', 'ecnu-st'], ['ecnu-staff', 'ecnu-students']],
-    [['idsync', 'pull', '--format', ''], ['ndjson', 'csv', 'xlsx']],
+    [
+      ['idsync', 'pull', 'ecnu-st'],
+      ['ecnu-staff', 'ecnu-students'],
+    ],
+    [
+      ['idsync', 'pull', '--format', ''],
+      ['ndjson', 'csv', 'xlsx'],
+    ],
     [['idsync', 'pull', 'tongji-staff', '--form'], ['--format']],
     [['idsync', 'pull', '--since', 'l'], ['last']],
-    [['idsync', 'auth', 'login', ''], ['ecnu', 'tongji']],
-    [['idsync', 'auth', ''], ['login', 'status', 'logout', 'user-login', 'user-logout']],
-    [['idsync', 'state', 'reset', 'tongji-s'], ['tongji-students', 'tongji-staff']],
+    [
+      ['idsync', 'auth', 'login', ''],
+      ['ecnu', 'tongji'],
+    ],
+    [
+      ['idsync', 'auth', ''],
+      ['login', 'status', 'logout', 'user-login', 'user-logout'],
+    ],
+    [
+      ['idsync', 'state', 'reset', 'tongji-s'],
+      ['tongji-students', 'tongji-staff'],
+    ],
     [['idsync', 'lookup', '--provider', 't'], ['tongji']],
-    [['idsync', 'lookup', '--format', 'json', '--f'], ['--format', '--fields']],
+    [
+      ['idsync', 'lookup', '--format', 'json', '--f'],
+      ['--format', '--fields'],
+    ],
     [['idsync', 'pull', '--verb'], ['--verbose']],
-    [['idsync', 'completion', ''], ['bash', 'zsh', 'fish']],
+    [
+      ['idsync', 'completion', ''],
+      ['bash', 'zsh', 'fish'],
+    ],
   ])('%j → %j', async (words, expected) => {
     expect(await complete(...words)).toEqual(expected);
   });

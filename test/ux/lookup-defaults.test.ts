@@ -24,10 +24,23 @@ describe('records as a person reads them', () => {
 
   it('turns a table wider than the terminal into one block per record', () => {
     const fields = ['userId', 'name', 'note'];
-    const cells = [['001', '张伟', 'x'.repeat(50)], ['002', 'Li', 'y']];
+    const cells = [
+      ['001', '张伟', 'x'.repeat(50)],
+      ['002', 'Li', 'y'],
+    ];
     expect(formatRecords(fields, cells, 200)).toMatch(/^userId +name +note\n001 +张伟 +x+\n/);
     expect(formatRecords(fields, cells, 40)).toBe(
-      ['-[ RECORD 1 ]---', 'userId  001', 'name    张伟', `note    ${'x'.repeat(50)}`, '-[ RECORD 2 ]---', 'userId  002', 'name    Li', 'note    y', ''].join('\n'),
+      [
+        '-[ RECORD 1 ]---',
+        'userId  001',
+        'name    张伟',
+        `note    ${'x'.repeat(50)}`,
+        '-[ RECORD 2 ]---',
+        'userId  002',
+        'name    Li',
+        'note    y',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -42,15 +55,24 @@ describe('lookup and photo defaults, end to end', () => {
   let tongjiStaff: string[];
   beforeAll(async () => {
     w = await startWorld({ seed: 13 });
-    ecnuIds = w.sb.truth('ecnu-users').filter((r) => r['active'] === '1').map((r) => String(r['userId']));
-    tongjiStaff = w.sb.truth('tongji-staff').slice(0, 3).map((r) => String(r['userId']));
+    ecnuIds = w.sb
+      .truth('ecnu-users')
+      .filter((r) => r['active'] === '1')
+      .map((r) => String(r['userId']));
+    tongjiStaff = w.sb
+      .truth('tongji-staff')
+      .slice(0, 3)
+      .map((r) => String(r['userId']));
   });
   afterAll(() => w.close());
 
   const ecnuOnly = () => Object.fromEntries(Object.entries(w.env).filter(([k]) => !k.startsWith('IDSYNC_TONGJI_')));
 
   it('wide Tongji staff records come one block each on a narrow terminal; --fields makes a table', async () => {
-    const wide = await runCli(['lookup', ...tongjiStaff, '--provider', 'tongji', '--kind', 'staff', '--format', 'table'], { ...w.env, COLUMNS: '150' });
+    const wide = await runCli(['lookup', ...tongjiStaff, '--provider', 'tongji', '--kind', 'staff', '--format', 'table'], {
+      ...w.env,
+      COLUMNS: '150',
+    });
     expect(wide.exitCode).toBe(0);
     const blocks = wide.stdout.split(/^-\[ RECORD \d+ \]-+$/m).filter(Boolean);
     expect(blocks).toHaveLength(3);
@@ -66,9 +88,13 @@ describe('lookup and photo defaults, end to end', () => {
   });
 
   it('reads ids from a pipe when none are given', async () => {
-    const { stdout } = await run('bash', ['-c', `printf '%s\\n' "$1" | "$2" "$3" lookup --provider ecnu`, 'bash', ecnuIds[0] as string, process.execPath, bin], {
-      env: { ...w.env, NO_COLOR: '1' },
-    });
+    const { stdout } = await run(
+      'bash',
+      ['-c', `printf '%s\\n' "$1" | "$2" "$3" lookup --provider ecnu`, 'bash', ecnuIds[0] as string, process.execPath, bin],
+      {
+        env: { ...w.env, NO_COLOR: '1' },
+      },
+    );
     expect(ndjson(stdout).map((r) => r['userId'])).toEqual([ecnuIds[0]]);
   });
 

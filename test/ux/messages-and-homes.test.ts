@@ -55,7 +55,9 @@ describe('messages', () => {
     }
     const env = { ...sandboxEnv(sandbox, unwritable) };
     const r = await idsync(['pull', 'ecnu-staff', '-o', path.join(root, 'x.ndjson')], env);
-    expect(r.stderr).toMatch(/^idsync: cannot write \/\S+: permission denied \(IDSYNC_HOME is \S+; point IDSYNC_HOME at a folder you can write\)$/);
+    expect(r.stderr).toMatch(
+      /^idsync: cannot write \/\S+: permission denied \(IDSYNC_HOME is \S+; point IDSYNC_HOME at a folder you can write\)$/,
+    );
     expect(r.stderr).not.toContain('unexpected');
     expect(r.exitCode).toBe(1);
   });
@@ -73,10 +75,18 @@ describe('sign-in', () => {
   it('auth login warns when the environment overrides the stored credentials', async () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);
-    const r = await idsync(['auth', 'login', 'ecnu', '--client-id', 'other', '--client-secret-stdin', '--no-verify'], env, { input: 's3cret\n' });
+    const r = await idsync(['auth', 'login', 'ecnu', '--client-id', 'other', '--client-secret-stdin', '--no-verify'], env, {
+      input: 's3cret\n',
+    });
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain('IDSYNC_ECNU_CLIENT_ID and IDSYNC_ECNU_CLIENT_SECRET are set in the environment and override the stored credentials');
-    const quiet = await idsync(['auth', 'login', 'tongji', '--client-id', 'x', '--client-secret-stdin', '--no-verify'], { PATH: env.PATH ?? '', HOME: home, IDSYNC_HOME: home }, { input: 's\n' });
+    expect(r.stderr).toContain(
+      'IDSYNC_ECNU_CLIENT_ID and IDSYNC_ECNU_CLIENT_SECRET are set in the environment and override the stored credentials',
+    );
+    const quiet = await idsync(
+      ['auth', 'login', 'tongji', '--client-id', 'x', '--client-secret-stdin', '--no-verify'],
+      { PATH: env.PATH ?? '', HOME: home, IDSYNC_HOME: home },
+      { input: 's\n' },
+    );
     expect(quiet.stderr).not.toContain('warning');
   });
 
@@ -85,10 +95,14 @@ describe('sign-in', () => {
     'Ctrl-C at the secret prompt exits 130 and stores nothing',
     async () => {
       const home = await tempDir();
-      const child = spawn('script', ['-qec', `"${process.execPath}" "${binPath}" auth login ecnu --client-id x; echo "EXIT=$?"`, '/dev/null'], {
-        cwd: repoRoot,
-        env: { PATH: process.env['PATH'] ?? '', HOME: home, IDSYNC_HOME: home, TERM: 'dumb' },
-      });
+      const child = spawn(
+        'script',
+        ['-qec', `"${process.execPath}" "${binPath}" auth login ecnu --client-id x; echo "EXIT=$?"`, '/dev/null'],
+        {
+          cwd: repoRoot,
+          env: { PATH: process.env['PATH'] ?? '', HOME: home, IDSYNC_HOME: home, TERM: 'dumb' },
+        },
+      );
       let out = '';
       let sent = false;
       child.stdout.on('data', (chunk: Buffer) => {
@@ -120,4 +134,3 @@ describe('spinner', () => {
     expect(spinnerOptions(consoleWith(true), { dataOnStdout: false, env: {} })).toEqual({});
   });
 });
-

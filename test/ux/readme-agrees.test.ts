@@ -10,7 +10,10 @@ describe('README', () => {
     for (const source of builtinSources()) {
       const row = readme.split('\n').find((l) => l.startsWith(`| \`${source.name}\` |`));
       expect(row, source.name).toBeDefined();
-      const key = row?.split(/(?<!\\)\|/)[3]?.trim().replace(/\\\|/g, '|');
+      const key = row
+        ?.split(/(?<!\\)\|/)[3]
+        ?.trim()
+        .replace(/\\\|/g, '|');
       expect(key, source.name).toBe(`\`${source.keyFields.join('|')}\``);
     }
   });

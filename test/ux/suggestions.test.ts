@@ -46,16 +46,15 @@ describe('did you mean, everywhere a source or provider is named', () => {
     expect(r.stderr).toContain('tongji-postdocs');
   });
 
-  it.each([
-    [['auth', 'login', 'ecun', '--client-id', 'x']],
-    [['auth', 'logout', 'ecun']],
-    [['lookup', '1', '--provider', 'ecun']],
-  ])('%j', async (args) => {
-    const r = await idsync(args, env);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain("(did you mean 'ecnu'?)");
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  });
+  it.each([[['auth', 'login', 'ecun', '--client-id', 'x']], [['auth', 'logout', 'ecun']], [['lookup', '1', '--provider', 'ecun']]])(
+    '%j',
+    async (args) => {
+      const r = await idsync(args, env);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain("(did you mean 'ecnu'?)");
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    },
+  );
 
   it('lookup --kind staf suggests staff', async () => {
     const r = await idsync(['lookup', '1', '--provider', 'ecnu', '--kind', 'staf'], env);

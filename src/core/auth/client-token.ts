@@ -133,13 +133,19 @@ export class ClientTokenSource {
       );
     }
     if (res.status >= 300) {
-      throw new UpstreamError(`${this.#o.provider} token endpoint answered HTTP ${res.status}, a redirect that idsync does not follow; check the token URL`, {
-        status: res.status,
-      });
+      throw new UpstreamError(
+        `${this.#o.provider} token endpoint answered HTTP ${res.status}, a redirect that idsync does not follow; check the token URL`,
+        {
+          status: res.status,
+        },
+      );
     }
     const parsed = tokenAnswer.safeParse(decodeJsonBody(res, `${this.#o.provider} token endpoint`));
     if (!parsed.success) {
-      throw new UpstreamError(`${this.#o.provider} token endpoint sent an answer without access_token`, { transient: true, reason: 'no access token' });
+      throw new UpstreamError(`${this.#o.provider} token endpoint sent an answer without access_token`, {
+        transient: true,
+        reason: 'no access token',
+      });
     }
     const lifetimeMs = (parsed.data.expires_in ?? 3600) * 1000;
     const token: CachedToken = {

@@ -84,9 +84,7 @@ export function resolveCredentials(
   const secret = env[`${prefix}CLIENT_SECRET`];
   if (id && secret) return { creds: { clientId: id, clientSecret: secret }, origin: 'environment' };
   if (id || secret) {
-    throw new AuthError(
-      `${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET must be set together (only one of them is set)`,
-    );
+    throw new AuthError(`${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET must be set together (only one of them is set)`);
   }
   const stored = store.get(provider);
   if (stored) return { creds: { clientId: stored.clientId, clientSecret: stored.clientSecret }, origin: 'stored' };

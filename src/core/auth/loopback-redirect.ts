@@ -59,7 +59,9 @@ export async function startLoopbackRedirect(o: LoopbackOptions): Promise<Loopbac
     if (error) {
       reply(400, 'idsync: the platform refused the sign-in. You can close this window.');
       const why = q.get('error_description');
-      return finish(new AuthError(`the platform refused the sign-in: ${platformText(error, 80)}${why ? ` (${platformText(why, 160)})` : ''}`));
+      return finish(
+        new AuthError(`the platform refused the sign-in: ${platformText(error, 80)}${why ? ` (${platformText(why, 160)})` : ''}`),
+      );
     }
     const value = q.get('code');
     if (!value) {
@@ -124,7 +126,9 @@ export async function authorizeInBrowser(o: BrowserAuthorizationOptions): Promis
     ...(o.signal ? { signal: o.signal } : {}),
   });
   try {
-    o.onUrl(buildAuthorizeUrl(o.authorizeEndpoint, { clientId: o.clientId, redirectUri: loopback.redirectUri, scope: o.scope, state, pkce }));
+    o.onUrl(
+      buildAuthorizeUrl(o.authorizeEndpoint, { clientId: o.clientId, redirectUri: loopback.redirectUri, scope: o.scope, state, pkce }),
+    );
     const code = await loopback.code;
     return { code, redirectUri: loopback.redirectUri, verifier: pkce.verifier };
   } finally {

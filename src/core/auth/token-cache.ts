@@ -61,7 +61,14 @@ export class TokenCache {
    * The secret is part of the key (hashed, never stored): a token obtained with the old
    * secret must not make a wrong or revoked secret look valid.
    */
-  static key(parts: { provider: string; baseUrl: string; tokenUrl: string; clientId: string; clientSecret?: string; kind: string }): string {
+  static key(parts: {
+    provider: string;
+    baseUrl: string;
+    tokenUrl: string;
+    clientId: string;
+    clientSecret?: string;
+    kind: string;
+  }): string {
     return createHash('sha256')
       .update(`${parts.provider}\n${parts.baseUrl}\n${parts.tokenUrl}\n${parts.clientId}\n${parts.clientSecret ?? ''}\n${parts.kind}`)
       .digest('hex')

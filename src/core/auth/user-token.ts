@@ -33,8 +33,7 @@ const tokenAnswer = z.object({
   refresh_token: z.string().min(1).optional(),
 });
 
-export const loginHint = (provider: string): string =>
-  `'idsync auth user-login ${provider} --web' (or --username USERID --password-stdin)`;
+export const loginHint = (provider: string): string => `'idsync auth user-login ${provider} --web' (or --username USERID --password-stdin)`;
 
 /** Keyed like client tokens (secret included, hashed), so new client credentials mean a new sign-in. */
 export function userTokenKey(o: Pick<UserGrantOptions, 'provider' | 'baseUrl' | 'tokenUrl' | 'credentials'>): string {
@@ -43,7 +42,9 @@ export function userTokenKey(o: Pick<UserGrantOptions, 'provider' | 'baseUrl' | 
 }
 
 /** The stored entry even when expired (TokenCache.get hides those): expiry needs its own message. */
-export function storedUserToken(o: Pick<UserGrantOptions, 'provider' | 'baseUrl' | 'tokenUrl' | 'credentials' | 'cache'>): CachedToken | undefined {
+export function storedUserToken(
+  o: Pick<UserGrantOptions, 'provider' | 'baseUrl' | 'tokenUrl' | 'credentials' | 'cache'>,
+): CachedToken | undefined {
   const key = userTokenKey(o);
   return o.cache.all().find(([k, t]) => k === key && t.kind === 'user')?.[1];
 }
@@ -62,7 +63,10 @@ export function exchangeCode(o: UserGrantOptions, c: { code: string; redirectUri
 }
 
 /** Records who signed in, once known (the code grant learns it from a lookup afterwards). */
-export function setUserSubject(o: Pick<UserGrantOptions, 'provider' | 'baseUrl' | 'tokenUrl' | 'credentials' | 'cache'>, subject: string): void {
+export function setUserSubject(
+  o: Pick<UserGrantOptions, 'provider' | 'baseUrl' | 'tokenUrl' | 'credentials' | 'cache'>,
+  subject: string,
+): void {
   const token = storedUserToken(o);
   if (token) o.cache.set(userTokenKey(o), { ...token, subject });
 }
@@ -117,7 +121,10 @@ async function postTokenForm(o: UserGrantOptions, form: Record<string, string>):
     throw new AuthError(`${o.provider} refused the sign-in (HTTP ${res.status}, ${why ? why.slice(2) : 'no error code'})`);
   }
   if (res.status >= 300) {
-    throw new UpstreamError(`${o.provider} token endpoint answered HTTP ${res.status}, a redirect that idsync does not follow; check the token URL`, { status: res.status });
+    throw new UpstreamError(
+      `${o.provider} token endpoint answered HTTP ${res.status}, a redirect that idsync does not follow; check the token URL`,
+      { status: res.status },
+    );
   }
   const json = decodeJsonBody(res, `${o.provider} token endpoint`);
   const parsed = tokenAnswer.safeParse(json);

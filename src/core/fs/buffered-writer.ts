@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 
 /** Writes the whole chunk: write(2) may write less than asked (a signal, a full pipe). */
 export async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
-  for (let off = 0; off < chunk.length; ) {
+  for (let off = 0; off < chunk.length;) {
     const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
     off += bytesWritten;
   }

@@ -46,7 +46,10 @@ export interface ChangeRecorder {
 
 /** `r20261203T093501Z-3f9a1c2b`: sorts by time, unique across hosts in practice. */
 export function newRunId(at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `r${stamp}-${randomBytes(4).toString('hex')}`;
 }
 

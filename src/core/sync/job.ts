@@ -26,7 +26,7 @@ export function runRole(input: RoleInput): RunRole {
   if (since.kind === 'at' && snapshot !== undefined && state !== undefined) {
     throw new UsageError(
       `${snapshot} is the snapshot of a job (its --since last runs): a run from another moment would leave the ` +
-        'snapshot and the job\'s state disagreeing; use --since last, a full refresh (--since 0) or another snapshot',
+        "snapshot and the job's state disagreeing; use --since last, a full refresh (--since 0) or another snapshot",
     );
   }
   if (role.kind === 'job' && state?.changesFed && !input.changes) {
@@ -62,7 +62,10 @@ export function jobStart(state: JobState | undefined, snapshot: string | undefin
     if (mark === undefined) return { since: undefined, reason: `snapshot ${snapshot} is missing: doing a full pull` };
     // A job carried over from state version 1 recorded no mark; its snapshot is taken as it is.
     if (state.snapshotMark !== null && mark !== state.snapshotMark) {
-      return { since: undefined, reason: `snapshot ${snapshot} is not the one this job last wrote (replaced or restored): doing a full pull` };
+      return {
+        since: undefined,
+        reason: `snapshot ${snapshot} is not the one this job last wrote (replaced or restored): doing a full pull`,
+      };
     }
   }
   return { since: state.watermark };

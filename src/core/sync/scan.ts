@@ -51,7 +51,9 @@ async function openSpool(req: ScanRequest, spec: Parameters<typeof SpoolWriter.o
     // A spool that cannot be read back (damaged on disk) failed every later run with it: the
     // checkpoint stayed. Starting over costs one full scan and loses nothing.
     spool = await resumeSpool(spoolPath, spec, cp.spoolBytes).catch((err: unknown) => {
-      req.onWarning?.(`cannot resume the interrupted pull of ${req.source.name} (${err instanceof Error ? err.message : String(err)}); starting over`);
+      req.onWarning?.(
+        `cannot resume the interrupted pull of ${req.source.name} (${err instanceof Error ? err.message : String(err)}); starting over`,
+      );
       return undefined;
     });
   }
@@ -129,7 +131,9 @@ export async function scan(req: ScanRequest): Promise<ScanResult> {
   }
   spool.forgetKeys();
   if (spool.hasDuplicateKeys) {
-    req.onWarning?.('some records came twice (the platform changed rows during the scan); the last copy of each is kept, and the next run asks for this window again');
+    req.onWarning?.(
+      'some records came twice (the platform changed rows during the scan); the last copy of each is kept, and the next run asks for this window again',
+    );
   }
   return { spool, pages, serverStart, totalMoved, resumed, startedAt };
 }

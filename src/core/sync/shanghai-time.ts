@@ -11,7 +11,12 @@ export function parseShanghai(text: string): number | undefined {
   const m = pattern.exec(text);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return undefined;
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
@@ -44,7 +49,14 @@ function pair(text: string, i: number): number {
 }
 
 function parseSliced(text: string): number | undefined {
-  return shanghaiSeconds(+text.slice(0, 4), +text.slice(5, 7), +text.slice(8, 10), +text.slice(11, 13), +text.slice(14, 16), +text.slice(17, 19));
+  return shanghaiSeconds(
+    +text.slice(0, 4),
+    +text.slice(5, 7),
+    +text.slice(8, 10),
+    +text.slice(11, 13),
+    +text.slice(14, 16),
+    +text.slice(17, 19),
+  );
 }
 
 function shanghaiSeconds(y: number, mo: number, d: number, h: number, mi: number, s: number): number | undefined {

@@ -14,7 +14,11 @@ const isDeleted = (row: Row): boolean => row['deleted_mark'] === 1 || row['delet
  */
 function isActive(row: Row): boolean {
   if (isDeleted(row)) return false;
-  for (const [field, on] of [['active', '1'], ['sfzx', '1'], ['status', 'on']] as const) {
+  for (const [field, on] of [
+    ['active', '1'],
+    ['sfzx', '1'],
+    ['status', 'on'],
+  ] as const) {
     if (Object.hasOwn(row, field)) return String(row[field]) === on;
   }
   return true;

@@ -23,9 +23,12 @@ export function checkTongji(answer: JsonAnswer, path: string): z.infer<typeof en
   }
   if (parsed.data.code !== 'A00000') {
     // The platform's words: escaped and capped before they reach a terminal.
-    throw new UpstreamError(`tongji error for ${path}: code ${platformText(parsed.data.code, 40)}, msg '${platformText(parsed.data.msg ?? '')}'`, {
-      reason: `code ${platformText(parsed.data.code, 40)}`,
-    });
+    throw new UpstreamError(
+      `tongji error for ${path}: code ${platformText(parsed.data.code, 40)}, msg '${platformText(parsed.data.msg ?? '')}'`,
+      {
+        reason: `code ${platformText(parsed.data.code, 40)}`,
+      },
+    );
   }
   return parsed.data;
 }

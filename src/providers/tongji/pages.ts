@@ -63,7 +63,9 @@ export async function* cursorPages(
     const page = await pending;
     if (page.rows.length === 0) return;
     if (page.next !== undefined && page.next === cursor) {
-      throw new UpstreamError(`tongji returned the same cursor twice (sinceUserId ${platformText(page.next, 80)}) for ${path}; stopping instead of looping`);
+      throw new UpstreamError(
+        `tongji returned the same cursor twice (sinceUserId ${platformText(page.next, 80)}) for ${path}; stopping instead of looping`,
+      );
     }
     if (page.next !== undefined) {
       pending = request(page.next);

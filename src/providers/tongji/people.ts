@@ -18,7 +18,11 @@ async function lookUp(client: ApiClient, { kind, ids = [], pace }: LookupBatch):
   let cursor: string | undefined;
   for (let page = 1; ; page += 1) {
     if (page > 1) await pace();
-    const query: Record<string, string> = { ...kind.fixedParams, [kind.idParam]: ids.join(','), ...(cursor ? { sinceUserId: cursor } : {}) };
+    const query: Record<string, string> = {
+      ...kind.fixedParams,
+      [kind.idParam]: ids.join(','),
+      ...(cursor ? { sinceUserId: cursor } : {}),
+    };
     const { rows, next } = await fetchCursorPage(client, kind.path, query);
     for (const row of rows) {
       const list = byId.get(String(row['userId']));
@@ -37,7 +41,12 @@ async function lookUp(client: ApiClient, { kind, ids = [], pace }: LookupBatch):
 }
 
 /** `idsync api --paginate` (seeds/002): a sinceUserId given by the user is where paging starts. */
-async function* paginate(client: ApiClient, path: string, query: Readonly<Record<string, string>>, signal?: AbortSignal): AsyncGenerator<Row> {
+async function* paginate(
+  client: ApiClient,
+  path: string,
+  query: Readonly<Record<string, string>>,
+  signal?: AbortSignal,
+): AsyncGenerator<Row> {
   const { sinceUserId, ...params } = query;
   for await (const page of cursorPages(client, path, params, sinceUserId || undefined, signal)) yield* page.rows;
 }
