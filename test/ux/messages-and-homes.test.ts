@@ -95,9 +95,11 @@ describe('sign-in', () => {
     'Ctrl-C at the secret prompt exits 130 and stores nothing',
     async () => {
       const home = await tempDir();
+      // script's own log of the session goes to a file of the test's, outside the home it checks.
+      const typescript = path.join(await tempDir(), 'typescript');
       const child = spawn(
         'script',
-        ['-qec', `"${process.execPath}" "${binPath}" auth login ecnu --client-id x; echo "EXIT=$?"`, '/dev/null'],
+        ['-qec', `"${process.execPath}" "${binPath}" auth login ecnu --client-id x; echo "EXIT=$?"`, typescript],
         {
           cwd: repoRoot,
           env: { PATH: process.env['PATH'] ?? '', HOME: home, IDSYNC_HOME: home, TERM: 'dumb' },
