@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idsync } from '../support/cli.js';
-import { tempDir } from '../support/env.js';
-import { drip, endless, hostileEnv, sendJson, startHostile, type HostileServer } from './hostile-server.js';
+import { drip, endless, sendJson, runHostile, startHostile, type HostileServer } from './hostile-server.js';
 
 /**
  * The same bounds, end to end through the CLI as cron runs it (no TTY): exit codes, one clear
@@ -15,12 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-/** execa strips the final newline of stderr. */
-async function run(args: string[], extra: Record<string, string> = {}) {
-  const home = await tempDir();
-  const r = await idsync(args, hostileEnv(h, home, extra));
-  return { ...r, stderr: String(r.stderr), stdout: String(r.stdout) };
-}
+const run = (args: string[], extra: Record<string, string> = {}) => runHostile(h, args, extra);
 
 const count = (path: string) => h.seen.filter((r) => r.path === path).length;
 

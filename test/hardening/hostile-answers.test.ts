@@ -9,7 +9,7 @@ import { defaultRetryPolicy } from '../../src/core/retry.js';
 import { idsync } from '../support/cli.js';
 import { readNdjson } from '../support/ndjson.js';
 import { tempDir } from '../support/env.js';
-import { ecnuOk, ecnuPage, hostileEnv, sendJson, startHostile, type HostileServer } from './hostile-server.js';
+import { ecnuOk, ecnuPage, hostileEnv, sendJson, runHostile, startHostile, type HostileServer } from './hostile-server.js';
 
 /**
  * Issue 11, item 9: answers no platform should send are platform errors (exit 4), not crashes;
@@ -23,11 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-async function run(args: string[], extra: Record<string, string> = {}) {
-  const home = await tempDir();
-  const r = await idsync(args, hostileEnv(h, home, extra));
-  return { ...r, home, stderr: String(r.stderr), stdout: String(r.stdout) };
-}
+const run = (args: string[], extra: Record<string, string> = {}) => runHostile(h, args, extra);
 
 function raw(res: import('node:http').ServerResponse, type: string, body: Buffer | string): void {
   res.writeHead(200, { 'content-type': type });

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { idsync } from '../support/cli.js';
+import { tempDir } from '../support/env.js';
 
 /**
  * A platform that misbehaves on purpose, on loopback port 0: each test routes paths to its own
@@ -125,3 +127,10 @@ export const forged = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202etxt.exe\r\nid
 
 /** No raw terminal control in `text`: no ESC, BEL, CR, C1 or bidi override. */
 export const rawControl = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** Runs the CLI against a hostile server with a fresh IDSYNC_HOME (execa strips stderr's final newline). */
+export async function runHostile(h: HostileServer, args: string[], extra: Record<string, string> = {}) {
+  const home = await tempDir();
+  const r = await idsync(args, hostileEnv(h, home, extra));
+  return { ...r, home, stderr: String(r.stderr), stdout: String(r.stdout) };
+}

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
-import Conf from 'conf';
+import type Conf from 'conf';
 import path from 'node:path';
 import { checkSecretFile, ensurePrivateDir } from '../secure-dir.js';
+import { openPrivateConf } from './private-conf.js';
 import type { ProviderId } from '../provider.js';
 import { AuthError } from '../errors.js';
 
@@ -35,15 +36,7 @@ export class CredentialStore {
    */
   #conf(): Conf<Stored> {
     if (!this.#store) {
-      ensurePrivateDir(this.#home);
-      this.#store = new Conf<Stored>({
-        projectName: 'idsync',
-        cwd: this.#home,
-        configName: 'credentials',
-        configFileMode: 0o600,
-        accessPropertiesByDotNotation: false,
-        clearInvalidConfig: false,
-      });
+      this.#store = openPrivateConf<Stored>(this.#home, 'credentials', false);
     }
     return this.#store;
   }

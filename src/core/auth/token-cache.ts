@@ -1,8 +1,9 @@
 import fs from 'node:fs';
-import Conf from 'conf';
+import type Conf from 'conf';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { checkSecretFile, ensurePrivateDir } from '../secure-dir.js';
+import { openPrivateConf } from './private-conf.js';
 
 export interface CachedToken {
   provider: string;
@@ -40,15 +41,7 @@ export class TokenCache {
   /** Opened on first use; reading a missing file creates nothing (see CredentialStore). */
   #conf(): Conf<Stored> {
     if (!this.#store) {
-      ensurePrivateDir(this.#home);
-      this.#store = new Conf<Stored>({
-        projectName: 'idsync',
-        cwd: this.#home,
-        configName: 'tokens',
-        configFileMode: 0o600,
-        accessPropertiesByDotNotation: false,
-        clearInvalidConfig: true,
-      });
+      this.#store = openPrivateConf<Stored>(this.#home, 'tokens', true);
     }
     return this.#store;
   }
