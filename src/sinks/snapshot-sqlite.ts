@@ -8,7 +8,7 @@ import type { Row } from '../core/provider.js';
 import { fileError, syncFolder, tempPathFor } from '../core/fs/atomic-file.js';
 import { cellText } from './cell-text.js';
 import { ensureUpdateIndex, quoteId, syncTableLayout, type TableLayout } from './sqlite-schema.js';
-import { changeTableInsert, changeTableWriter, readLastRun, writeLastRun } from './sqlite-runs.js';
+import { changeTableInserts, changeTableWriter, readLastRun, writeLastRun } from './sqlite-runs.js';
 import type { LoadedTable, SqliteLoad } from './sqlite-load.js';
 export { startSqliteLoad } from './sqlite-load.js';
 import { uniqueLineBatches } from '../core/sync/spool-reader.js';
@@ -188,7 +188,7 @@ async function reportInserts(
   const slice = db
     .prepare(`SELECT ${columns.map(quoteId).join(', ')} FROM ${loaded.layout.table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid`)
     .raw();
-  const insert = changeTableInsert(db, table);
+  const inserts = changeTableInserts(db, table, runId);
   const onEvent = changeTableWriter(db, table);
   for (let from = 0; from < loaded.rows; from += 1000) {
     for (const values of slice.all(from, from + 1000) as (string | null)[][]) {
@@ -197,12 +197,13 @@ async function reportInserts(
       if (changes.recordInsert) {
         const json = JSON.stringify(after);
         const { seq, changedJson } = changes.recordInsert(k, after, json);
-        insert.run(runId, seq, 'insert', k, null, json, changedJson);
+        inserts.add(seq, k, json, changedJson);
       } else {
         const event = changes.record(k, null, after);
         if (event) onEvent(event);
       }
     }
+    inserts.flush();
     await changes.flush?.();
   }
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, type TestWorld } from '../support/env.js';
 import { runInProcess } from '../support/in-process.js';
+import { defaultConcurrency } from '../../src/commands/pull.js';
 
 /**
  * `pull`'s own checks, through the real program in-process: each is a usage error (exit 2, one
@@ -73,5 +74,11 @@ describe('pull refuses before any request', () => {
   it('and runs when the same options are right', async () => {
     const r = await runInProcess(['pull', 'ecnu-users', '-o', at('ok.ndjson'), '--page-size', '10000'], w.env);
     expect(r.exitCode, r.stderr).toBe(0);
+  });
+});
+
+describe('pages in flight by default', () => {
+  it('4 at the default page size; fewer for larger pages, so that at most 20000 records are in flight', () => {
+    expect([undefined, 1000, 5000, 6000, 6667, 10_000].map(defaultConcurrency)).toEqual([4, 4, 4, 3, 2, 2]);
   });
 });

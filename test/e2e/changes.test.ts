@@ -104,6 +104,32 @@ describe('change feed into an NDJSON snapshot', () => {
     expect(left.stdout.split('\n').filter(Boolean)).toHaveLength(1);
   });
 
+  it("a consumer emptying or editing a delivered changes file in place does not touch the next runs' feed", async () => {
+    const home = await tempDir();
+    const env = sandboxEnv(sandbox, home);
+    const snap = path.join(home, 's.ndjson');
+    const changes = path.join(home, 'c.ndjson');
+    const args = ['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', snap, '--changes', changes];
+    const state = new Map<string, Record<string, unknown>>();
+    expect((await idsync(args, env)).exitCode).toBe(0);
+    replay(state, await readEvents(changes));
+    // Processed, then emptied in place (same inode), as a script might to mark it done.
+    await fs.truncate(changes, 0);
+    const updated = sandbox.mutate({ dataset: 'ecnu-postdocs', op: 'update', count: 2 });
+    expect((await idsync(args, env)).exitCode).toBe(0);
+    const second = await readEvents(changes);
+    expect(second.map((e) => e.key).sort()).toEqual([...updated].sort());
+    replay(state, second);
+    // Edited in place this time: appended to.
+    await fs.appendFile(changes, '{"not":"an event"}\n');
+    const gone = sandbox.mutate({ dataset: 'ecnu-postdocs', op: 'delete', count: 1 });
+    expect((await idsync(args, env)).exitCode).toBe(0);
+    const third = await readEvents(changes);
+    expect(third.map((e) => [e.op, e.key])).toEqual(gone.map((k) => ['delete', k]));
+    replay(state, third);
+    expect(state).toEqual(byKey(await readNdjson(snap), sandbox.keyField('ecnu-postdocs')));
+  });
+
   it('a full refresh reports the people no longer sent as deletions', async () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);

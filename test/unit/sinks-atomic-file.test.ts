@@ -102,6 +102,42 @@ describe('AtomicFile', () => {
     expect(await fs.readFile(path.join(dir, 'copy'), 'utf8')).toBe('line 1\nline 2\n');
   });
 
+  it('linkFrom makes the source itself the content, keeping the mode of the file it replaces', async () => {
+    const src = path.join(dir, 'events');
+    await fs.writeFile(src, 'e1\ne2\n', { mode: 0o600 });
+    const dest = path.join(dir, 'changes');
+    await fs.writeFile(dest, 'old', { mode: 0o640 });
+    await fs.chmod(dest, 0o640);
+    const f = await AtomicFile.create(dest);
+    await f.linkFrom(src);
+    await f.finish();
+    expect(await fs.readFile(dest, 'utf8')).toBe('old'); // nothing visible before commit
+    await f.commit();
+    const [a, b] = [await fs.stat(src), await fs.stat(dest)];
+    expect(b.ino).toBe(a.ino);
+    expect(b.mode & 0o777).toBe(0o640);
+    expect((await fs.readdir(dir)).sort()).toEqual(['changes', 'events']);
+    // Either name can go without the other.
+    await fs.unlink(src);
+    expect(await fs.readFile(dest, 'utf8')).toBe('e1\ne2\n');
+  });
+
+  it('linkFrom to a destination written in place copies the bytes instead', async () => {
+    const src = path.join(dir, 'events');
+    await fs.writeFile(src, 'e1\n');
+    const target = path.join(dir, 'target');
+    await fs.writeFile(target, '');
+    const link = path.join(dir, 'link');
+    await fs.symlink(target, link);
+    const f = await AtomicFile.create(link, { writeThrough: true });
+    await f.linkFrom(src);
+    await f.finish();
+    await f.commit();
+    expect((await fs.lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await fs.readFile(target, 'utf8')).toBe('e1\n');
+    expect((await fs.stat(target)).ino).not.toBe((await fs.stat(src)).ino);
+  });
+
   it('reports an unwritable folder in one line naming the path', async () => {
     const folder = await unwritableFolder();
     const dest = path.join(folder, 'out.csv');

@@ -245,6 +245,35 @@ export class AtomicFile {
     }
   }
 
+  /**
+   * Makes `src` itself the content, by a hard link, so that no byte is copied. Only for a
+   * source that is complete on disk (fsync'd) and never written again, since both names share
+   * it. Where the file systems differ or links are not allowed, or for a destination written
+   * in place, the bytes are copied (copyFrom).
+   */
+  async linkFrom(src: string): Promise<void> {
+    if (this.#stream || this.#writer) throw new Error('linkFrom() after writing');
+    if (this.#placement.kind === 'through') return this.copyFrom(src);
+    try {
+      await this.#open().close();
+      this.#fh = undefined;
+      await fsp.unlink(this.tempPath);
+      try {
+        // link(2) fails on any name already there (a planted symlink too): like O_EXCL.
+        await fsp.link(src, this.tempPath);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw err;
+        this.#fh = await fsp.open(this.tempPath, 'wx', privateFileMode);
+        return await this.copyFrom(src);
+      }
+      this.#fh = await fsp.open(this.tempPath, 'r+');
+      await this.#fh.chmod(this.#placement.mode);
+    } catch (err) {
+      throw writeError(err, this.dest);
+    }
+  }
+
   /** Ends the stream, fsyncs and closes the temp file: complete on disk, not yet visible. */
   async finish(): Promise<void> {
     if (this.#state !== 'open' || !this.#fh) throw new Error(`${this.tempPath} cannot be finished twice`);

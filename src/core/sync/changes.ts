@@ -83,6 +83,9 @@ export class EventRecorder implements ChangeRecorder {
   #pending: string[] = [];
   #head: string | undefined;
   #at: string | undefined;
+  /** The last inserted record's field names and their `changed`: most records share them. */
+  #insertFields: string[] = [];
+  #insertChanged = '[]';
 
   constructor(
     readonly run: string,
@@ -107,7 +110,7 @@ export class EventRecorder implements ChangeRecorder {
 
   recordInsert(key: string, after: Row, afterJson: string): { seq: number; changedJson: string } {
     // The same line JSON.stringify(event) writes in record(), keys in the same order.
-    const changedJson = JSON.stringify(Object.keys(after).sort());
+    const changedJson = this.#changedOfInsert(after);
     this.count += 1;
     this.counts.insert += 1;
     this.#head ??= `{"run":${JSON.stringify(this.run)},"seq":`;
@@ -117,6 +120,24 @@ export class EventRecorder implements ChangeRecorder {
         `"changed":${changedJson},"before":null,"after":${afterJson}}\n`,
     );
     return { seq: this.count, changedJson };
+  }
+
+  /** An insert's `changed` as JSON: every field of the record, sorted. */
+  #changedOfInsert(after: Row): string {
+    const fields = this.#insertFields;
+    let i = 0;
+    let same = true;
+    for (const f in after) {
+      if (fields[i++] !== f) {
+        same = false;
+        break;
+      }
+    }
+    if (!same || i !== fields.length) {
+      this.#insertFields = Object.keys(after);
+      this.#insertChanged = JSON.stringify([...this.#insertFields].sort());
+    }
+    return this.#insertChanged;
   }
 
   record(key: string, before: Row | null, after: Row | null): ChangeEvent | undefined {

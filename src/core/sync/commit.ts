@@ -64,11 +64,24 @@ async function openEvents(file: string, req: CommitRequest) {
  * Copies event files, oldest first, into the changes file: complete on disk before it is renamed
  * into place. Streamed in 1 MB reads: a first pull's events are about 500 bytes a record, and
  * reading each file whole held 500 MB per million records.
+ *
+ * When the run's own events are all there is to deliver (the usual case), the changes file is
+ * that events file, hard-linked: a first pull's 500 MB per million records are neither copied
+ * nor fsync'd twice (measured: 1.4 s of a 16 s first run). Safe for exactly-once because the
+ * job reads its copy again only when the run fails before saving its state, that is, while
+ * the changes file is not delivered; a delivered file's events are never read again (the next
+ * run prunes them), so a consumer editing it in place changes nothing idsync relies on.
  */
-async function writeChangesFile(dest: string, files: readonly string[]): Promise<number> {
+async function writeChangesFile(dest: string, files: readonly string[], single?: { file: string; lines: number }): Promise<number> {
   const out = await AtomicFile.create(dest);
   let lines = 0;
   try {
+    if (single && files.length === 1 && files[0] === single.file) {
+      await out.linkFrom(single.file);
+      await out.finish();
+      await out.commit();
+      return single.lines;
+    }
     for (const f of files) {
       for await (const data of createReadStream(f, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
         for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
@@ -136,7 +149,8 @@ export async function commitRun(req: CommitRequest): Promise<CommitResult> {
     const files = job
       ? (await job.folder.eventFiles()).filter((f) => f.seq > (job.previous?.deliveredThrough ?? 0) && f.seq <= seq).map((f) => f.file)
       : [eventsPath];
-    delivered = await writeChangesFile(req.changes.file, files);
+    const own = events ? { file: eventsPath, lines: events.recorder.count } : undefined;
+    delivered = await writeChangesFile(req.changes.file, files, own);
   }
   const job = req.job;
   const state = job ? stateAfter(job.previous, req.outcome(snap?.markAfterCommit ?? null), req.changes !== undefined) : undefined;
