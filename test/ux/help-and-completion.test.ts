@@ -64,7 +64,10 @@ describe('help', () => {
     expect(r.stdout).toContain('Global Options:');
     expect(r.stdout).toMatch(/-q, --quiet/);
     expect(r.stdout).toMatch(/--verbose/);
-    expect(r.stdout).toMatch(/\(default:\s+4\)/);
+    expect(r.stdout).toMatch(/\(default:\s+300\)/); // --overlap
+    expect(r.stdout).toMatch(
+      /--concurrency <n>\s+pages fetched at once, page-numbered sources \(default 4;\s+fewer for pages\s+over 5000 rows\)/,
+    );
     expect(r.stdout).toContain('$ idsync pull ecnu-staff --since last');
   });
 
