@@ -70,7 +70,8 @@ const INSERTS_PER_STATEMENT = 64;
 /**
  * Appends a run's insert events to `<table>_changes`, INSERTS_PER_STATEMENT rows a statement,
  * with the run, the op and the empty `before` written once in the SQL rather than bound per
- * row (a first pull's million events: 4.3 s of binding and statement calls, measured).
+ * row. Measured on 300k first-pull events: 1.58 s a statement each, 1.20 s batched, while
+ * SQLite's own work (the same rows copied in SQL) was 0.30 s: the rest is binding.
  */
 export function changeTableInserts(db: Database, table: string, run: string) {
   const name = createChangeTable(db, table);

@@ -268,6 +268,8 @@ export class AtomicFile {
         return await this.copyFrom(src);
       }
       this.#fh = await fsp.open(this.tempPath, 'r+');
+      // The one file now has the destination's mode under both names (0600 unless it replaces
+      // a file with its own).
       await this.#fh.chmod(this.#placement.mode);
     } catch (err) {
       throw writeError(err, this.dest);
