@@ -7,9 +7,9 @@ import type { PreparedSnapshot, SnapshotPrepareOptions } from '../core/sync/snap
 import type { Row } from '../core/provider.js';
 import { fileError, syncFolder, tempPathFor } from '../core/fs/atomic-file.js';
 import { cellText } from './cell-text.js';
-import { ensureUpdateIndex, quoteId, syncTableLayout, type TableLayout } from './sqlite-schema.js';
-import { changeTableInserts, changeTableWriter, readLastRun, writeLastRun } from './sqlite-runs.js';
-import type { LoadedTable, SqliteLoad } from './sqlite-load.js';
+import { ensureUpdateIndex, quoteId, syncTableLayout, tableRecord, type TableLayout } from './sqlite-schema.js';
+import { changeTableWriter, readLastRun, writeLastRun } from './sqlite-runs.js';
+import type { SqliteLoad } from './sqlite-load.js';
 export { startSqliteLoad } from './sqlite-load.js';
 import { uniqueLineBatches } from '../core/sync/spool-reader.js';
 import type { SnapshotResult, Spool } from '../core/sync/writers.js';
@@ -52,13 +52,6 @@ async function claimTarget(file: string): Promise<boolean> {
   } catch (err) {
     throw fileError(err, file);
   }
-}
-
-/** The run's row as the table stores it: the non-NULL columns, as text. */
-function tableRecord(columns: readonly string[], values: readonly (string | null)[]): Row {
-  const record: Row = Object.create(null) as Row;
-  for (let i = 0; i < columns.length; i++) if (values[i] !== null) record[columns[i]!] = values[i];
-  return record;
 }
 
 function sameValues(a: readonly (string | null)[], b: readonly (string | null)[]): boolean {
@@ -174,41 +167,6 @@ async function removeUnseen(
 }
 
 /**
- * The change feed of a table built from nothing during the scan (sqlite-load.ts): every row is
- * an insert, reported in rowid order, which is the spool's, as mergeRun() would have.
- */
-async function reportInserts(
-  db: Database.Database,
-  loaded: LoadedTable,
-  table: string,
-  runId: string,
-  changes: ChangeRecorder,
-): Promise<void> {
-  const { columns } = loaded.layout;
-  const slice = db
-    .prepare(`SELECT ${columns.map(quoteId).join(', ')} FROM ${loaded.layout.table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid`)
-    .raw();
-  const inserts = changeTableInserts(db, table, runId);
-  const onEvent = changeTableWriter(db, table);
-  for (let from = 0; from < loaded.rows; from += 1000) {
-    for (const values of slice.all(from, from + 1000) as (string | null)[][]) {
-      const k = values[0]!;
-      const after = tableRecord(columns, values);
-      if (changes.recordInsert) {
-        const json = JSON.stringify(after);
-        const { seq, changedJson } = changes.recordInsert(k, after, json);
-        inserts.add(seq, k, json, changedJson);
-      } else {
-        const event = changes.record(k, null, after);
-        if (event) onEvent(event);
-      }
-    }
-    inserts.flush();
-    await changes.flush?.();
-  }
-}
-
-/**
  * Writes this run into the SQLite snapshot inside one transaction that prepare leaves open:
  * commit() COMMITs, abort() rolls back. An existing database is merged in place (in WAL mode a
  * reader keeps seeing the previous content meanwhile); a new one is built privately next to the
@@ -223,7 +181,10 @@ export async function prepareSqliteSnapshot(
   const dest = path.resolve(file);
   const existed = await claimTarget(dest);
   // The table built during the scan, when it holds exactly this run (else built again below).
-  const loaded = !existed && opts.load && 'take' in opts.load ? (opts.load as SqliteLoad).take(spool) : undefined;
+  const loaded =
+    !existed && opts.load && 'take' in opts.load
+      ? await (opts.load as SqliteLoad).take(spool, { events: opts.changes !== undefined })
+      : undefined;
   if (opts.load && !loaded) await opts.load.discard();
   const work = existed ? dest : (loaded?.work ?? tempPathFor(dest));
   const runAt = opts.runAt ?? new Date().toISOString();
@@ -265,7 +226,7 @@ export async function prepareSqliteSnapshot(
     const previous = readLastRun(db, opts.table);
     let counts: MergeCounts;
     if (loaded) {
-      if (opts.changes) await reportInserts(db, loaded, opts.table, runId, opts.changes);
+      // Its events, if the run has a change feed, were recorded as the rows arrived.
       counts = { upserted: loaded.rows, inserted: loaded.rows, deleted: 0 };
     } else {
       const onEvent = opts.changes ? changeTableWriter(db, opts.table) : undefined;
@@ -285,6 +246,7 @@ export async function prepareSqliteSnapshot(
     return {
       result,
       markAfterCommit: runId,
+      ...(loaded?.events ? { loadedEvents: loaded.events } : {}),
       async commit() {
         if (committed) return;
         try {

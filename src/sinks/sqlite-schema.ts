@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { IdsyncError } from '../core/errors.js';
+import type { Row } from '../core/provider.js';
 import type { SnapshotOptions, Spool } from '../core/sync/writers.js';
 
 /** SQLite identifiers are double-quoted (quotes doubled) so any field name is a valid column. */
@@ -14,6 +15,26 @@ export interface TableLayout {
   columns: string[];
   /** For each of spool.fields, the index of its column. */
   columnOfField: number[];
+}
+
+/**
+ * A row as the table stores it, which is what change events carry: the non-NULL columns, as
+ * text. The row's values start at `values[from]`.
+ */
+export function tableRecord(columns: readonly string[], values: readonly (string | null)[], from = 0): Row {
+  // A plain object, like a parsed record: records of one shape then share V8's hidden class,
+  // which a null-prototype object (a hash table) does not, at a cost in memory and in
+  // JSON.stringify (measured on a million first-run events). `__proto__` is defined, as
+  // assigning it would set the prototype instead.
+  const record: Row = {};
+  for (let i = 0; i < columns.length; i++) {
+    const v = values[from + i] ?? null;
+    if (v === null) continue;
+    const c = columns[i]!;
+    if (c === '__proto__') Object.defineProperty(record, c, { value: v, enumerable: true, writable: true, configurable: true });
+    else record[c] = v;
+  }
+  return record;
 }
 
 interface ColumnInfo {

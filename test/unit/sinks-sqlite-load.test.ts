@@ -48,14 +48,21 @@ async function build(name: string, rows: Row[], viaLoad: boolean, changes: boole
   const file = path.join(sub, 's.sqlite');
   let events = '';
   const recorder = changes ? new EventRecorder(RUN, AT, isActive, async (t) => void (events += t)) : undefined;
-  const load = viaLoad ? await startSqliteLoad(file, { table: 'ecnu_users', keyFields: ['userId', 'userid'] }) : undefined;
+  const loadEvents = path.join(sub, 'load-events.ndjson');
+  const load = viaLoad
+    ? await startSqliteLoad(file, {
+        table: 'ecnu_users',
+        keyFields: ['userId', 'userid'],
+        ...(changes ? { changes: { runId: RUN, runAt: AT, isActive, file: loadEvents } } : {}),
+      })
+    : undefined;
   if (viaLoad) expect(load).toBeDefined();
   // Whether prepare used the built table (else it fell back to the spool).
   let used = false;
   if (load) {
     const take = load.take.bind(load);
-    load.take = (sp) => {
-      const t = take(sp);
+    load.take = async (sp, want) => {
+      const t = await take(sp, want);
       used = t !== undefined;
       return t;
     };
@@ -71,6 +78,13 @@ async function build(name: string, rows: Row[], viaLoad: boolean, changes: boole
     ...(load ? { load } : {}),
   });
   await recorder?.flush();
+  // Events the load recorded as the rows came are the run's, in place of the recorder's.
+  if (p.loadedEvents) {
+    expect(events).toBe('');
+    events = await fs.readFile(p.loadedEvents.file, 'utf8');
+    expect(events.split('\n').filter(Boolean)).toHaveLength(p.loadedEvents.count);
+    await fs.rm(p.loadedEvents.file); // commitRun moves it into the job's folder
+  }
   await p.commit();
   await load?.discard();
   return { result: p.result, db: dump(file), events, files: (await fs.readdir(sub)).sort(), used };
@@ -120,6 +134,24 @@ describe('SQLite snapshot built during the scan', () => {
     const short = await build('short-loaded', rows, true, false, rows.slice(1));
     expect(short.used).toBe(false);
     expect(short).toEqual(await build('short-plain', rows, false, false));
+  });
+
+  it('is used only if it recorded the events exactly when the run has a change feed', async () => {
+    for (const [recorded, wanted] of [
+      [false, true],
+      [true, false],
+    ] as const) {
+      const sub = path.join(dir, `events-${recorded}-${wanted}`);
+      await fs.mkdir(sub);
+      const spool = await writeTestSpool(sub, rows);
+      const file = path.join(sub, 's.sqlite');
+      const changes = { runId: RUN, runAt: AT, isActive, file: path.join(sub, 'load-events.ndjson') };
+      const load = (await startSqliteLoad(file, { table: 'ecnu_users', keyFields: ['userId'], ...(recorded ? { changes } : {}) }))!;
+      for (const r of rows) load.add(r, String(r['userId']));
+      expect(await load.take(spool, { events: wanted })).toBeUndefined();
+      await load.discard();
+      expect(await fs.readdir(sub)).not.toContain('load-events.ndjson');
+    }
   });
 
   it('is not used for a snapshot that exists already', async () => {

@@ -36,12 +36,6 @@ export interface ChangeRecorder {
   record(key: string, before: Row | null, after: Row | null): ChangeEvent | undefined;
   /** Writes the events recorded so far; sinks call it between batches to keep memory flat. */
   flush?(): Promise<void>;
-  /**
-   * record(key, null, after) for a snapshot built from nothing, whose sink already has `after`
-   * as JSON text: one serialisation per record instead of two. Returns the event's sequence
-   * number and its `changed` as JSON.
-   */
-  recordInsert?(key: string, after: Row, afterJson: string): { seq: number; changedJson: string };
 }
 
 /** `r20261203T093501Z-3f9a1c2b`: sorts by time, unique across hosts in practice. */
@@ -108,6 +102,18 @@ export class EventRecorder implements ChangeRecorder {
     }
   }
 
+  /** flush() for a `write` that returns nothing (a snapshot's load, inside the scan's loop). */
+  flushSync(): void {
+    const lines = this.#pending;
+    this.#pending = [];
+    for (const line of lines) void this.write(line);
+  }
+
+  /**
+   * record(key, null, after) for a snapshot built from nothing, whose sink already has `after`
+   * as JSON text: one serialisation per record instead of two. Returns the event's sequence
+   * number and its `changed` as JSON.
+   */
   recordInsert(key: string, after: Row, afterJson: string): { seq: number; changedJson: string } {
     // The same line JSON.stringify(event) writes in record(), keys in the same order.
     const changedJson = this.#changedOfInsert(after);

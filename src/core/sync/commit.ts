@@ -48,13 +48,35 @@ async function openEvents(file: string, req: CommitRequest) {
   const fh = await fs.open(file, 'w', 0o600);
   const out = new BufferedWriter((chunk) => writeAll(fh, chunk), 1 << 20);
   const recorder = new EventRecorder(req.runId, req.runAt, req.changes!.isActive, (line) => out.write(line));
+  let adopted: number | undefined;
   return {
     recorder,
+    /** The run's events, by kind: all inserts when adopted. */
+    get counts(): Record<ChangeOp, number> {
+      return adopted === undefined ? recorder.counts : { insert: adopted, update: 0, delete: 0 };
+    },
+    get count(): number {
+      return adopted ?? recorder.count;
+    },
     async close(): Promise<void> {
       await recorder.flush();
       await out.flush();
       await fh.sync();
       await fh.close();
+    },
+    /**
+     * Takes the events a snapshot's load recorded instead (complete on disk) as the run's
+     * events file, in place of the empty one. Both are under IDSYNC_HOME: a rename.
+     */
+    async adopt(from: { file: string; count: number }): Promise<void> {
+      await fh.close();
+      await fs.rename(from.file, file).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EXDEV') throw err; // folders of IDSYNC_HOME mounted apart
+        await fs.copyFile(from.file, file);
+        const copy = await fs.open(file, 'r+');
+        await copy.sync().finally(() => copy.close());
+      });
+      adopted = from.count;
     },
     discard: () => fh.close().catch(() => undefined),
   };
@@ -129,7 +151,8 @@ export async function commitRun(req: CommitRequest): Promise<CommitResult> {
         ...(req.snapshot.load ? { load: req.snapshot.load } : {}),
       });
       prepared.push(snap);
-      await events?.close();
+      if (events && snap.loadedEvents) await events.adopt(snap.loadedEvents);
+      else await events?.close();
     }
     if (req.signal.aborted) throw new InterruptedError(String(req.signal.reason));
     if (req.job && snap) {
@@ -149,14 +172,14 @@ export async function commitRun(req: CommitRequest): Promise<CommitResult> {
     const files = job
       ? (await job.folder.eventFiles()).filter((f) => f.seq > (job.previous?.deliveredThrough ?? 0) && f.seq <= seq).map((f) => f.file)
       : [eventsPath];
-    const own = events ? { file: eventsPath, lines: events.recorder.count } : undefined;
+    const own = events ? { file: eventsPath, lines: events.count } : undefined;
     delivered = await writeChangesFile(req.changes.file, files, own);
   }
   const job = req.job;
   const state = job ? stateAfter(job.previous, req.outcome(snap?.markAfterCommit ?? null), req.changes !== undefined) : undefined;
   return {
     snapshot: snap?.result,
-    changes: events ? { ...events.recorder.counts, delivered } : undefined,
+    changes: events ? { ...events.counts, delivered } : undefined,
     // The run's last durable act, left to the caller so that nothing but releasing the lock
     // comes between it and the exit: a run whose state is saved has delivered its changes.
     // The journal and the delivered events are cleared by the job's next run.

@@ -150,8 +150,21 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     await fs.mkdir(workDir, { recursive: true, mode: 0o700 });
     keepWork = source.paging === 'cursor';
     const streamNdjson = job.out?.target === '-' && job.out.format === 'ndjson';
-    // A full pull into a snapshot that does not exist yet builds it as the pages arrive.
-    load = mode === 'full' ? await job.snapshot?.startLoad?.({ table, keyFields: source.keyFields }) : undefined;
+    // The run's id and time, which its change events carry, from its start.
+    const runAt = new Date();
+    const runId = newRunId(runAt);
+    // A full pull into a snapshot that does not exist yet builds it as the pages arrive (and
+    // records its events, all inserts, as they arrive too).
+    load =
+      mode === 'full'
+        ? await job.snapshot?.startLoad?.({
+            table,
+            keyFields: source.keyFields,
+            ...(job.changes
+              ? { changes: { runId, runAt: runAt.toISOString(), isActive: deps.isActive, file: path.join(workDir, 'load-events.ndjson') } }
+              : {}),
+          })
+        : undefined;
     const scanned = await scan({
       client: deps.client,
       provider,
@@ -177,8 +190,6 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       granularity: provider.sync.granularity,
       overlapSeconds: job.overlapSeconds,
     });
-    const runAt = new Date();
-    const runId = newRunId(runAt);
     const committed = await commitRun({
       spool: view,
       mode,

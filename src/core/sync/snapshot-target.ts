@@ -14,6 +14,16 @@ export interface SnapshotLoad {
   discard(): Promise<void>;
 }
 
+export interface SnapshotLoadOptions {
+  table: string;
+  keyFields: readonly string[];
+  /**
+   * With --changes: every record of a snapshot built from nothing is an insert, so the load
+   * also records the run's events as the records arrive, into `file` (see loadedEvents).
+   */
+  changes?: { runId: string; runAt: string; isActive: (row: Row) => boolean; file: string };
+}
+
 export type SnapshotKind = 'ndjson' | 'sqlite' | 'postgres';
 
 export interface SnapshotPrepareOptions extends SnapshotOptions {
@@ -31,6 +41,11 @@ export interface PreparedSnapshot extends PreparedWrite {
   result: SnapshotResult;
   /** What mark() answers once commit() has happened: how a restarted run tells whether it did. */
   markAfterCommit: string;
+  /**
+   * Set when the run's events were recorded by the load (SnapshotLoadOptions.changes) rather
+   * than through `changes`: the file holds all of them, complete on disk.
+   */
+  loadedEvents?: { file: string; count: number };
 }
 
 /**
@@ -59,7 +74,7 @@ export interface SnapshotTarget {
    * Before a full pull's scan: starts building the new snapshot from the records as they
    * arrive, where the target can (an SQLite file that does not exist yet); undefined otherwise.
    */
-  startLoad?(opts: { table: string; keyFields: readonly string[] }): Promise<SnapshotLoad | undefined>;
+  startLoad?(opts: SnapshotLoadOptions): Promise<SnapshotLoad | undefined>;
   /** Removes what a killed run of this target left behind (temp files), before a new run. */
   cleanStale(): Promise<void>;
   close(): Promise<void>;
