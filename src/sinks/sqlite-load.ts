@@ -51,7 +51,8 @@ export interface SqliteLoad extends SnapshotLoad {
  * first, named after the field the first record's key came from, then every field in first-seen
  * order, sharing a column with a field that differs only in case. Anything unusual (a repeated
  * key, a key field other than the spool's, a resumed spool, an error) leaves it unusable, and
- * prepare() falls back to reading the spool.
+ * prepare() falls back to reading the spool. With `opts.changes`, the run's events (every row
+ * an insert) are recorded as the rows go in (LoadEvents).
  */
 export async function startSqliteLoad(file: string, opts: SnapshotLoadOptions): Promise<SqliteLoad | undefined> {
   const dest = path.resolve(file);
