@@ -144,6 +144,47 @@ describe('change feed into an NDJSON snapshot', () => {
   });
 });
 
+describe('change feed across file systems', () => {
+  const mounts: string[] = [];
+  /** A small tmpfs at `dir`, where mounting works (root in a container that allows it). */
+  const mountTmpfs = async (dir: string): Promise<boolean> => {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const m = await execa('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', dir], { reject: false });
+    if (m.exitCode === 0) mounts.push(dir);
+    return m.exitCode === 0;
+  };
+  afterAll(async () => {
+    for (const m of mounts) await execa('umount', [m], { reject: false });
+  });
+
+  it('copies where it cannot link or rename: work folder, job folder and changes file on three file systems', async (ctx) => {
+    const home = await tempDir();
+    const env = sandboxEnv(sandbox, home);
+    // The run's work folder (where a first SQLite run records its events) and the changes
+    // file's folder each on a tmpfs of their own; the job's folder stays on the disk.
+    if (!(await mountTmpfs(path.join(home, 'work'))) || !(await mountTmpfs(path.join(home, 'out')))) ctx.skip();
+    const db = path.join(home, 's.sqlite');
+    const changes = path.join(home, 'out', 'c.ndjson');
+    const args = ['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', db, '--changes', changes];
+    const state = new Map<string, Record<string, unknown>>();
+    for (let round = 0; round < 2; round++) {
+      const r = await idsync(args, env);
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      const events = await readEvents(changes);
+      if (round === 0) expect(events.map((e) => e.op)).toEqual(sandbox.truth('ecnu-postdocs').map(() => 'insert'));
+      replay(state, events);
+      expect((await fs.stat(changes)).nlink).toBe(1); // a copy, not a link
+      sandbox.mutate({ dataset: 'ecnu-postdocs', op: 'update', count: 2 });
+    }
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      expect(state.size).toBe(sqlite.prepare('SELECT count(*) FROM ecnu_postdocs').pluck().get() as number);
+    } finally {
+      sqlite.close();
+    }
+  });
+});
+
 describe('change feed into an SQLite snapshot', () => {
   it("appends each run's events to <table>_changes in the same transaction, and re-asks are silent on Tongji", async () => {
     const home = await tempDir();
