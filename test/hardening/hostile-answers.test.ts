@@ -101,7 +101,8 @@ describe('a field named __proto__', () => {
     const home = await tempDir();
     const csv = path.join(home, 'out.csv');
     const db = path.join(home, 'snap.sqlite');
-    const r = await idsync(['pull', 'ecnu-users', '-o', csv, '--snapshot', db], hostileEnv(h, home));
+    const changes = path.join(home, 'changes.ndjson');
+    const r = await idsync(['pull', 'ecnu-users', '-o', csv, '--snapshot', db, '--changes', changes], hostileEnv(h, home));
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const text = (await import('node:fs')).readFileSync(csv, 'utf8').replace(/^\uFEFF/, '');
     const [header, first, second] = text.trim().split('\r\n');
@@ -109,12 +110,17 @@ describe('a field named __proto__', () => {
     expect(col).toBeGreaterThanOrEqual(0);
     expect(first?.split(',')[col]).toBe('p1');
     expect(second?.split(',')[col]).toBe('');
+    // The change events carry it as a field too, in the file and in <table>_changes.
+    const events = (await readNdjson(changes)) as { after: Record<string, unknown> }[];
+    expect(events.map((e) => Object.hasOwn(e.after, '__proto__') && e.after['__proto__'])).toEqual(['p1', false]);
     const sqlite = new Database(db, { readonly: true });
     try {
       expect(sqlite.prepare('SELECT userId, "__proto__" AS p FROM ecnu_users ORDER BY userId').all()).toEqual([
         { userId: '1', p: 'p1' },
         { userId: '2', p: null },
       ]);
+      const afters = sqlite.prepare('SELECT "after" FROM ecnu_users_changes ORDER BY sequence').pluck().all() as string[];
+      expect(afters.map((a) => JSON.parse(a) as Record<string, unknown>).map((a) => Object.hasOwn(a, '__proto__'))).toEqual([true, false]);
     } finally {
       sqlite.close();
     }
