@@ -54,7 +54,8 @@ async function server(): Promise<{ url: string; password: string; stop(): Promis
   return { url: s.url.replace(/\/postgres$/, '/idsync_bench'), password: s.password, stop: () => s.stop() };
 }
 
-async function resetTables(url: string, password: string): Promise<void> {
+/** A connected client of the bench's database (the URL carries no password). */
+async function connect(url: string, password: string): Promise<pg.Client> {
   const u = new URL(url);
   const c = new pg.Client({
     host: u.hostname,
@@ -64,20 +65,17 @@ async function resetTables(url: string, password: string): Promise<void> {
     database: u.pathname.slice(1),
   });
   await c.connect();
+  return c;
+}
+
+async function resetTables(url: string, password: string): Promise<void> {
+  const c = await connect(url, password);
   await c.query('DROP TABLE IF EXISTS ecnu_users, ecnu_users_changes, idsync_runs');
   await c.end();
 }
 
 async function rowCount(url: string, password: string): Promise<number> {
-  const u = new URL(url);
-  const c = new pg.Client({
-    host: u.hostname,
-    port: Number(u.port || 5432),
-    user: decodeURIComponent(u.username),
-    password,
-    database: u.pathname.slice(1),
-  });
-  await c.connect();
+  const c = await connect(url, password);
   try {
     return Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM ecnu_users')).rows[0]!.n);
   } finally {

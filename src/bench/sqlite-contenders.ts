@@ -22,6 +22,13 @@ function count(file: string, table: string): number {
   }
 }
 
+/** The snapshot's rows, which must be the sandbox's live records. */
+function liveRows(name: string, snap: string, live: number): number {
+  const rows = count(snap, TABLE);
+  if (rows !== live) throw new Error(`${name}: the snapshot has ${rows} rows, the sandbox ${live} live records`);
+  return rows;
+}
+
 async function expectLines(file: string, n: number, what: string): Promise<void> {
   const { lines } = await digestFile(file);
   if (lines !== n) throw new Error(`${what} has ${lines} lines, expected ${n}`);
@@ -72,8 +79,7 @@ export function sqliteContenders(bin: string, idsyncEnv: Env): Contender[] {
         output: f.out,
         sameBytes: true,
         check: async () => {
-          const rows = count(f.snap, TABLE);
-          if (rows !== live) throw new Error(`${name}: the snapshot has ${rows} rows, the sandbox ${live} live records`);
+          const rows = liveRows(name, f.snap, live);
           if (!withChanges) return `${rows} rows`;
           await expectLines(f.changes, live, 'the changes file');
           const events = count(f.snap, `${TABLE}_changes`);
@@ -107,8 +113,7 @@ export function sqliteContenders(bin: string, idsyncEnv: Env): Contender[] {
           // The run also asks again for its overlap window: at least every changed record.
           minLines: changed,
           check: async () => {
-            const rows = count(f.snap, TABLE);
-            if (rows !== live) throw new Error(`${name}: the snapshot has ${rows} rows, the sandbox ${live} live records`);
+            const rows = liveRows(name, f.snap, live);
             if (!withChanges) return `${rows} rows`;
             await expectLines(f.changes, changed, 'the changes file');
             return `${rows} rows, ${changed} update events`;
