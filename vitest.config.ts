@@ -13,7 +13,8 @@ export default defineConfig({
     // Rebundles dist/ when src/ changed since the last build (a no-op after `npm ci`), so that
     // no test ever spawns a stale CLI, whichever project it sits in.
     // A throwaway PostgreSQL server for test/pg (or IDSYNC_TEST_DATABASE_URL), per project.
-    globalSetup: ['test/support/build.ts', 'test/pg/global-setup.ts'],
+    // One temp root per project for the tests' folders, removed at the end.
+    globalSetup: ['test/support/temp-root.ts', 'test/support/build.ts', 'test/pg/global-setup.ts'],
     // `npm test` runs every project; `npm run test:unit` only the first (seconds).
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...e2e, ...reliability] } },

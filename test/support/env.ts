@@ -1,25 +1,31 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
+import { inject } from 'vitest';
 import { openSession, type Session } from '../../src/core/session.js';
 import type { ProviderId } from '../../src/core/provider.js';
 import { sandboxClientEnv, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 
-/** A fresh folder (an IDSYNC_HOME, a work folder) per test; nothing touches the real home. */
+/**
+ * A fresh folder (an IDSYNC_HOME, a work folder) per test; nothing touches the real home. It
+ * lives in the run's temp root (test/support/temp-root.ts), which goes when the run ends.
+ */
 export async function tempDir(prefix = 'idsync-test-'): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  return fs.mkdtemp(path.join(inject('tempRoot'), prefix));
 }
 
 /**
  * The environment that points the CLI at a sandbox, with no trace of the developer's own
- * setup: only PATH, a HOME and IDSYNC_HOME of the test's own, the sandbox's URLs and client
- * credentials, and no colours or spinners.
+ * setup: only PATH, a HOME and IDSYNC_HOME of the test's own, a TMPDIR in the run's temp root,
+ * the sandbox's URLs and client credentials, and no colours or spinners.
  */
 export function sandboxEnv(sandbox: Sandbox, home: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env['PATH'] ?? '',
     HOME: home,
     IDSYNC_HOME: home,
+    // SQLite's temp files (a sort for an index, a spilled statement journal) go to TMPDIR,
+    // else /var/tmp: kept inside the run's temp root.
+    TMPDIR: inject('tempRoot'),
     NO_COLOR: '1',
     CI: '1',
     ...sandboxClientEnv(sandbox),
