@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxClientEnv, startSandbox, type Sandbox } from './sandbox/index.js';
+import { shellWord } from './core/shell-word.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'idsync.js');
@@ -22,10 +23,6 @@ function run(sandbox: Sandbox, args: string[]): Promise<void> {
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`idsync ${args[0]} exited with ${code}`))));
   });
-}
-
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 async function lines(file: string): Promise<number> {

@@ -24,5 +24,8 @@ export function collectParam(raw: string, previous: Record<string, string> = {})
   if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got '${raw}'`);
   const key = raw.slice(0, eq).trim();
   if (!/^[A-Za-z_][\w.-]*$/.test(key)) throw new InvalidArgumentError(`'${key}' is not a parameter name`);
+  // The platforms take one value per parameter: a second one silently replacing the first
+  // would pull something other than what the command line says.
+  if (Object.hasOwn(previous, key)) throw new InvalidArgumentError(`${key} is given twice; a parameter takes one value`);
   return { ...previous, [key]: raw.slice(eq + 1) };
 }

@@ -99,7 +99,10 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
   const pageSize = checkPageSize(con, source, provider, flags.pageSize);
   const concurrency = flags.concurrency ?? defaultConcurrency(pageSize);
   const since = parseSince(flags.since);
-  const out = flags.out === undefined ? undefined : resolveOut(flags.out, flags.format);
+  // With nowhere else to go, the records go to standard output, as with -o - (CLI.md), and
+  // --format applies to them there.
+  const outFlag = flags.out ?? (flags.snapshot === undefined ? '-' : undefined);
+  const out = outFlag === undefined ? undefined : resolveOut(outFlag, flags.format);
   if (!out && flags.format) throw new UsageError('--format applies to --out; add -o FILE or -o -');
   if (flags.csvRaw && out?.format !== 'csv') throw new UsageError('--csv-raw applies to CSV output; add -o FILE.csv or --format csv');
   if (out?.format === 'xlsx' && out.target === '-' && con.stdout.isTTY) {
@@ -112,8 +115,6 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
   if (changes && (changes === out?.target || changes === snapshot?.id)) {
     throw new UsageError('--changes must be a file of its own, not the --out or --snapshot file');
   }
-  // With nowhere else to go, the records go to standard output (CLI.md).
-  const output = out ?? (snapshot ? undefined : { target: '-', format: 'ndjson' as const });
 
   const session = openSession({
     provider: provider.id,
@@ -128,7 +129,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
     onRetry: (e) => progress.update(`${source.name}: ${retrySummary(e)}`),
     connections: Math.max(4, concurrency * 2),
   });
-  const progress = await startProgress(con, `${source.name}: starting`, { dataOnStdout: output?.target === '-', env });
+  const progress = await startProgress(con, `${source.name}: starting`, { dataOnStdout: out?.target === '-', env });
   const started = Date.now();
   try {
     const result = await runPull(
@@ -137,7 +138,7 @@ async function pull(ctx: CliContext, sourceName: string, flags: PullFlags): Prom
         source,
         params,
         since,
-        ...(output ? { out: output } : {}),
+        ...(out ? { out } : {}),
         ...(snapshot ? { snapshot } : {}),
         ...(changes ? { changes } : {}),
         ...(pageSize !== undefined ? { pageSize } : {}),

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type DatasetId, type Sandbox } from '../../src/sandbox/index.js';
@@ -54,6 +55,20 @@ describe('jobs and one-offs', () => {
     expectTruth(await readNdjson(snap), 'ecnu-postdocs');
   });
 
+  it('with neither -o nor --snapshot, --format applies to stdout', async () => {
+    const { env } = await setup();
+    const r = await idsync(['pull', 'ecnu-postdocs', '--format', 'csv'], env);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const ndjson = await idsync(['pull', 'ecnu-postdocs'], env);
+    const records = String(ndjson.stdout).trim().split('\n').length;
+    const lines = String(r.stdout).split(/\r?\n/).filter(Boolean);
+    expect(lines).toHaveLength(records + 1); // and the header
+    expect(lines[0]).toMatch(/^\uFEFF.*userId/);
+    const withSnapshot = await idsync(['pull', 'ecnu-postdocs', '--format', 'csv', '--snapshot', 'x.ndjson'], env);
+    expect(withSnapshot.exitCode).toBe(2);
+    expect(String(withSnapshot.stderr)).toMatch(/--format applies to --out/);
+  });
+
   it('with neither -o nor --snapshot, records go to stdout as NDJSON', async () => {
     const { home, env } = await setup();
     const r = await idsync(['pull', 'ecnu-postdocs'], env);
@@ -72,6 +87,7 @@ describe('jobs and one-offs', () => {
     [['--snapshot', 'snap.xlsx'], /--snapshot snap\.xlsx: name an NDJSON file/],
     [['--snapshot', 'snap.csv'], /name an NDJSON file/],
     [['--changes', 'c.ndjson'], /--changes needs --snapshot/],
+    [['--param', 'deptCode=A', '--param', 'deptCode=B'], /deptCode is given twice/],
     [['--snapshot', 's.ndjson', '--changes', 's.ndjson'], /--changes must be a file of its own/],
   ])('refuses %j before any request (exit 2), writing nothing', async (args, message) => {
     const { home, env } = await setup();
@@ -110,8 +126,72 @@ describe('jobs and one-offs', () => {
       const r = await idsync(['pull', 'ecnu-postdocs', '--since', since, '--snapshot', snap], env);
       expect(r.exitCode).toBe(2);
       expect(String(r.stderr)).toMatch(/has fed a change file; add --changes FILE/);
+      // The way out it names ends this job only, not every job of the source.
+      expect(String(r.stderr)).toContain(`(or start the job over: idsync state reset ecnu-postdocs --snapshot ${snap})`);
     }
     expect(await readState(home, 'ecnu-postdocs')).toBe(state);
+  });
+
+  it("refuses a run into a job's snapshot under another name or with other --param values", async () => {
+    const { home, env, file } = await setup();
+    const dir = file('data');
+    await fs.mkdir(dir);
+    const snap = path.join(dir, 's.sqlite');
+    const first = await idsync(['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', snap, '--changes', file('c1.ndjson')], env);
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+    await fs.symlink(dir, file('via-link'));
+    await fs.link(snap, file('hard.sqlite'));
+    const before = await fs.readFile(snap);
+    const state = await readState(home, 'ecnu-postdocs');
+    const requests = sandbox.stats().requests;
+    for (const args of [
+      ['--since', '2024-01-01', '--snapshot', path.join(file('via-link'), 's.sqlite')],
+      ['--since', 'last', '--snapshot', file('hard.sqlite'), '--changes', file('c2.ndjson')],
+      ['--since', 'last', '--snapshot', snap, '--param', 'deptCode=X', '--changes', file('c3.ndjson')],
+    ]) {
+      const r = await idsync(['pull', 'ecnu-postdocs', ...args], env);
+      expect(r.exitCode, String(r.stderr)).toBe(2);
+      const errors = String(r.stderr)
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('idsync: warning:'));
+      expect(errors, String(r.stderr)).toHaveLength(1);
+      expect(String(r.stderr)).toContain(`is the snapshot of another job of ecnu-postdocs (--snapshot ${snap})`);
+      expect(String(r.stderr)).toContain(`idsync state reset ecnu-postdocs --snapshot ${snap}`);
+    }
+    expect(sandbox.stats().requests).toBe(requests);
+    expect(await fs.readFile(snap)).toEqual(before);
+    expect(await readState(home, 'ecnu-postdocs')).toBe(state);
+    // A copy is a snapshot of its own: a job may start from it.
+    await fs.copyFile(snap, file('copy.sqlite'));
+    const copy = await idsync(['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', file('copy.sqlite')], env);
+    expect(copy.exitCode, String(copy.stderr)).toBe(0);
+  });
+
+  it('a one-off with no snapshot neither waits for a running job nor reads its state', async () => {
+    const { home, env, file } = await setup();
+    const snap = file('s.ndjson');
+    expect((await idsync(['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', snap], env)).exitCode).toBe(0);
+    // The job's run in progress, as its lock shows it (this test's process is alive).
+    const lock = path.join(home, 'locks', 'ecnu-postdocs.lock');
+    await fs.writeFile(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() }));
+    await fs.writeFile(path.join(home, 'state', 'ecnu-postdocs.json'), '{ torn');
+    for (const oneOff of [
+      ['-o', '-'],
+      ['--since', '2020-01-01', '-o', file('x.ndjson')],
+    ]) {
+      const r = await idsync(['pull', 'ecnu-postdocs', ...oneOff], env);
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      expect(String(r.stderr)).toMatch(/one-off: no state saved/);
+    }
+    for (const jobRun of [
+      ['--since', 'last', '--snapshot', snap],
+      ['--since', 'last', '-o', '-'],
+    ]) {
+      const r = await idsync(['pull', 'ecnu-postdocs', ...jobRun], env);
+      expect(r.exitCode, String(r.stderr)).not.toBe(0);
+    }
+    await fs.rm(lock);
   });
 
   it('two cron jobs on one source with different snapshots both stay incremental', async () => {

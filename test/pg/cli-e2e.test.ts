@@ -94,6 +94,26 @@ describe('pull --snapshot postgresql://', () => {
     expect(String(shown.stdout)).not.toContain(pgServer().env['PGPASSWORD']!);
   });
 
+  it("refuses a run into a job's table under another name of the server (127.1 for 127.0.0.1)", async () => {
+    const { home, env } = await jobEnv();
+    const table = await freshDatabase();
+    const first = await idsync(['pull', 'ecnu-staff', '--since', 'last', '--snapshot', table.url, '--quiet'], env);
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+    const state = await fs.readFile(path.join(home, 'state', 'ecnu-staff.json'), 'utf8');
+    // Another spelling of the throwaway server's address (IDSYNC_TEST_DATABASE_URL may name
+    // a server elsewhere, where there is none to test).
+    const alias = table.url.replace('@127.0.0.1:', '@127.1:');
+    if (alias === table.url) return;
+    const requests = sandbox.stats().requests;
+    for (const since of ['2024-01-01', 'last']) {
+      const r = await idsync(['pull', 'ecnu-staff', '--since', since, '--snapshot', alias], env);
+      expect(r.exitCode, String(r.stderr)).toBe(2);
+      expect(String(r.stderr)).toMatch(/is the snapshot of another job of ecnu-staff \(--snapshot postgresql:\/\/idsync@127\.0\.0\.1:/);
+    }
+    expect(sandbox.stats().requests).toBe(requests);
+    expect(await fs.readFile(path.join(home, 'state', 'ecnu-staff.json'), 'utf8')).toBe(state);
+  });
+
   it('refuses a password in the URL (exit 2) before any request, without echoing it', async () => {
     const { env } = await jobEnv();
     const before = sandbox.stats().requests;

@@ -46,10 +46,10 @@ export async function expectSnapshotIsTruth(sandbox: Sandbox, file: string, data
   expect(rows.length).toBe(truth.length);
 }
 
-/** Leftovers of an atomic write (`.<name>.<pid>.<hex>.tmp`, sort runs `.run0`) in a folder. */
+/** Leftovers of an atomic write (`.<name>.<pid>.<hex>.tmp`, sort runs `.run0`, SQLite's `-journal`) in a folder. */
 export async function tempFilesIn(dir: string): Promise<string[]> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => /^\..+\.(tmp|run\d+|resume)$/.test(n)).sort();
+  return names.filter((n) => /^\..+\.(tmp|run\d+|resume)(-journal|-wal|-shm)?$/.test(n)).sort();
 }
 
 /** A file's bytes as a hash, or null when it does not exist. */

@@ -70,7 +70,10 @@ describe('AtomicFile', () => {
     const names = [
       `.out.txt.${dead}.deadbeef.tmp`,
       `.out.txt.${dead}.0badf00d.run3`,
+      `.out.txt.${dead}.deadbeef.tmp-journal`, // an SQLite temp file's journal
+      `.out.txt.${dead}.deadbeef.tmp-wal`,
       `.out.txt.${process.pid}.cafebabe.tmp`, // this process: a live writer
+      `.out.txt.${process.pid}.cafebabe.tmp-journal`,
       `.out.txt.1.abcdef01.tmp`, // pid 1 is alive
       `.other.txt.${dead}.deadbeef.tmp`, // another destination
       'out.txt',
@@ -78,7 +81,7 @@ describe('AtomicFile', () => {
     for (const n of names) await fs.writeFile(path.join(dir, n), 'x');
     const f = await AtomicFile.create(path.join(dir, 'out.txt'));
     await f.abort();
-    expect((await fs.readdir(dir)).sort()).toEqual(names.slice(2).sort());
+    expect((await fs.readdir(dir)).sort()).toEqual(names.slice(4).sort());
   });
 
   it('keeps the permissions of the file it replaces', async () => {

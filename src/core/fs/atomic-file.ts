@@ -59,7 +59,8 @@ export async function removeStaleTemps(dest: string): Promise<void> {
   const names = await fsp.readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const m = /^(\d+)\.[0-9a-f]{8}\.(tmp|run\d+)$/.exec(name.slice(prefix.length));
+    // An SQLite temp file may have its own -journal, -wal or -shm beside it.
+    const m = /^(\d+)\.[0-9a-f]{8}\.(tmp|run\d+)(-journal|-wal|-shm)?$/.exec(name.slice(prefix.length));
     if (!m || isAlive(Number(m[1]))) continue;
     await fsp.unlink(path.join(dir, name)).catch(() => undefined);
   }

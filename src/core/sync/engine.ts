@@ -13,6 +13,7 @@ import { commitRun, type PrepareOutput } from './commit.js';
 import { JobFolder } from './job-folder.js';
 import { isJobRun, jobStart, runRole, type SinceSpec } from './job.js';
 import { scan } from './scan.js';
+import { refuseAnotherJobsSnapshot } from './snapshot-owner.js';
 import type { SnapshotLoad, SnapshotTarget } from './snapshot-target.js';
 import { checkPrivateTarget, checkWritableTarget } from './targets.js';
 import { nextWatermark } from './watermark.js';
@@ -113,16 +114,27 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
   const key = jobKey(job.params, job.snapshot?.id ?? null);
   const store = new StateStore(deps.home.stateDir);
   const roleOf = (state: JobState | undefined) =>
-    runRole({ source: source.name, since: job.since, snapshot: job.snapshot?.label, changes: job.changes !== undefined, state });
+    runRole({
+      source: source.name,
+      params: job.params,
+      since: job.since,
+      snapshot: job.snapshot?.label,
+      changes: job.changes !== undefined,
+      state,
+    });
+  // A one-off with no snapshot reads and writes nothing of any job: it takes a lock and a work
+  // folder of its own, so that `pull … -o - | wc -l` never makes a job's run wait or refuse
+  // (two such one-offs of a source still take turns: they share a work folder for resuming).
+  const detached = job.snapshot === undefined && !isJobRun(job.since, false);
   // A run the job refuses is told so before it waits for the lock or connects to anything;
   // the same check runs again under the lock, on the state as it then is.
-  roleOf(await store.get(source.name, key));
-  const lock = await acquireLock(deps.home.locksDir, source.name, {
+  if (!detached) roleOf(await store.get(source.name, key));
+  const lock = await acquireLock(deps.home.locksDir, detached ? `${source.name}.one-off` : source.name, {
     ...(job.waitSeconds !== undefined ? { waitSeconds: job.waitSeconds } : {}),
     signal: deps.signal,
     onWait: (m) => deps.events.onInfo?.(m),
   });
-  const workDir = path.join(deps.home.workDir, workName(source.name, job.params));
+  const workDir = path.join(deps.home.workDir, workName(source.name, job.params) + (detached ? '.one-off' : ''));
   let keepWork = false;
   let load: SnapshotLoad | undefined;
   try {
@@ -130,11 +142,14 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     // A run killed with SIGKILL leaves its temp files next to the outputs; clear them now (under
     // the lock) rather than at the next write, so they do not linger through a long scan.
     for (const target of [job.out?.target, job.changes]) if (target && target !== '-') await removeStaleTemps(target);
+    if (job.snapshot) await refuseAnotherJobsSnapshot(store, source.name, key, job.snapshot, table);
     const folder = JobFolder.of(deps.home.jobsDir, source.name, key);
     // Recovery first: the interrupted run may have been the one that fed a change file.
     const previous = isJobRun(job.since, job.snapshot !== undefined)
       ? await recoverJob(store, source.name, key, folder, snapshot, deps.events)
-      : await store.get(source.name, key);
+      : detached
+        ? undefined
+        : await store.get(source.name, key);
     const role = roleOf(previous);
     await job.snapshot?.cleanStale();
 

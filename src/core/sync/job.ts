@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { shellWord } from '../shell-word.js';
 import type { JobState, LastRun } from '../state.js';
 
 export type SinceSpec = { kind: 'last' } | { kind: 'full' } | { kind: 'at'; unix: number };
@@ -11,6 +12,7 @@ export type RunRole = { kind: 'job'; refresh: boolean } | { kind: 'one-off' };
 
 export interface RoleInput {
   source: string;
+  params: Readonly<Record<string, string>>;
   since: SinceSpec;
   /** The snapshot target's identity, when the run has one. */
   snapshot: string | undefined;
@@ -32,10 +34,26 @@ export function runRole(input: RoleInput): RunRole {
   if (role.kind === 'job' && state?.changesFed && !input.changes) {
     throw new UsageError(
       `the job of ${input.source} into ${snapshot ?? '(no snapshot)'} has fed a change file; add --changes FILE so that ` +
-        `no change of its snapshot goes unreported (or start the job over: idsync state reset ${input.source})`,
+        `no change of its snapshot goes unreported (or start the job over: ${resetCommand(input)})`,
     );
   }
   return role;
+}
+
+/** The command that resets this one job, not every job of the source. */
+export function resetCommand({
+  source,
+  params,
+  snapshot,
+}: {
+  source: string;
+  params: Readonly<Record<string, string>>;
+  snapshot: string | undefined;
+}): string {
+  const words = ['idsync', 'state', 'reset', source];
+  for (const [k, v] of Object.entries(params)) words.push('--param', `${k}=${v}`);
+  words.push(...(snapshot === undefined ? ['--no-snapshot'] : ['--snapshot', snapshot]));
+  return words.map(shellWord).join(' ');
 }
 
 /** `--since last` runs, and full pulls into a snapshot (a refresh), are the job's own. */
