@@ -20,6 +20,9 @@ const silent: Progress = { update: () => undefined, stop: () => undefined };
 export function spinnerOptions(console_: Console, options: ProgressOptions = {}): { color?: false } | undefined {
   if (!console_.interactive) return undefined;
   if (options.dataOnStdout && console_.stdout.isTTY) return undefined;
+  // A terminal of no width (a pty nobody sized: `script` under cron, some containers) has no
+  // room for one: ora divides by the width, and with 0 it cleared lines forever, hanging the run.
+  if (console_.stderr.columns === 0) return undefined;
   return options.env?.['NO_COLOR'] ? { color: false } : {};
 }
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxBanner } from '../../src/commands/sandbox.js';
 import { spinnerOptions } from '../../src/commands/progress.js';
@@ -123,6 +124,35 @@ describe('sign-in', () => {
 });
 
 describe('spinner', () => {
+  // util-linux `script` with no terminal around it opens a pseudo-terminal of 0 columns.
+  it.runIf(Boolean(process.env['PATH']?.split(':').some((d) => existsSync(path.join(d, 'script')))))(
+    'a run on a terminal of no width finishes (no spinner)',
+    async () => {
+      // Slow enough (5 pages, 100 ms each) for the spinner to redraw a few times.
+      const sb = await startSandbox({ port: 0, people: { 'ecnu-postdocs': 50 }, latencyMs: 100 });
+      try {
+        const home = await tempDir();
+        const out = path.join(home, 'pd.ndjson');
+        const typescript = path.join(await tempDir(), 'typescript');
+        const cmd = `stty cols 0 rows 0; "${process.execPath}" "${binPath}" pull ecnu-postdocs --page-size 10 --concurrency 1 -o "${out}"; echo "EXIT=$?"`;
+        // A person's terminal: ora draws nothing when CI is set.
+        const { CI: _ci, ...env } = sandboxEnv(sb, home, { TERM: 'xterm' });
+        const r = await execa('script', ['-qec', cmd, typescript], {
+          env,
+          extendEnv: false,
+          reject: false,
+          stdin: 'ignore',
+          timeout: 30_000,
+        });
+        expect(r.timedOut, 'the run hung').toBe(false);
+        expect(String(r.stdout)).toContain('EXIT=0');
+        expect((await fs.readFile(out, 'utf8')).trim().split('\n').length).toBeGreaterThan(0);
+      } finally {
+        await sb.close();
+      }
+    },
+  );
+
   const consoleWith = (stdoutTTY: boolean) => new Console({ stdout: new Buffered(stdoutTTY), stderr: new Buffered(true) });
 
   it('draws in colour unless NO_COLOR is set', () => {
