@@ -2,6 +2,7 @@ import dns from 'node:dns';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, request, type Dispatcher } from 'undici';
 import { UpstreamError } from './errors.js';
+import { isIdNumberField, maskIdNumber } from './id-number.js';
 
 export interface HttpResponse {
   status: number;
@@ -145,15 +146,23 @@ export function requestLine(method: string, url: URL, outcome: string, ms: numbe
   return `${method} ${redactUrl(url)} → ${outcome}, ${ms} ms`;
 }
 
-/** Query parameters that could carry a secret; their values never reach a log line. */
-const secretParams = /token|secret|password|passwd|code|key|sign|ticket|session|auth/i;
+/**
+ * Query parameters that could carry a secret; their values never reach a log line. `code` and
+ * `key` only as whole names (an OAuth code, an API key): a filter such as `statusCode=-1` or
+ * `deptCode=030` is what a user reads --verbose for.
+ */
+const secretParams = /token|secret|passw|sign|ticket|session|auth|apikey|api_key|^code$|^key$/i;
 
-/** The URL for a --verbose line: secrets in the query replaced (tokens travel in headers anyway). */
+/**
+ * The URL for a --verbose line: secrets in the query replaced (tokens travel in headers anyway),
+ * ID-card numbers masked as everywhere else (`lookup --by-idcard` sends one in the query).
+ */
 export function redactUrl(url: URL): string {
   if (!url.search) return url.href;
   const copy = new URL(url.href);
   for (const name of [...new Set(copy.searchParams.keys())]) {
     if (secretParams.test(name)) copy.searchParams.set(name, '***');
+    else if (isIdNumberField(name)) copy.searchParams.set(name, maskIdNumber(copy.searchParams.get(name) ?? ''));
   }
   return copy.href;
 }

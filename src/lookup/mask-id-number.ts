@@ -3,47 +3,15 @@
  * the person's written consent (seeds/001), so idsync shows them masked unless asked not to.
  */
 
-// Field names that hold an ID-card number, compared without case, `_` or `-`. A list, not a
-// pattern: ECNU's `sfzx` (是否在校, "in school") starts like `sfzh` (身份证号) but is harmless.
-const idNumberFields = new Set([
-  'zjhm', // 证件号码 (sensitive/zj, multisearch)
-  'zjh',
-  'sfzh', // 身份证号
-  'sfzhm',
-  'sfzjh',
-  'sfzjhm',
-  'idcard',
-  'idcardno',
-  'idcardnum',
-  'idcardnumber',
-  'idnumber',
-  'idno',
-  'certno',
-  'certnum',
-  'certificateno',
-  'certificatenum',
-  'certificatenumber',
-]);
+import { isIdNumberField, maskIdNumber } from '../core/id-number.js';
+
+export { isIdNumberField, maskIdNumber };
 
 export const consentWarning = 'showing ID-card numbers unmasked: the platform allows its ID-card interface only with the person’s consent';
 
 /** Said once after output with stars in it, so nobody mistakes them for data. */
 export const maskedNote = (count: number): string =>
   `idsync: ${count} ID-card number(s) masked; --reveal shows them (only with the person’s consent)`;
-
-export function isIdNumberField(name: string): boolean {
-  return idNumberFields.has(name.toLowerCase().replace(/[_-]/g, ''));
-}
-
-/**
- * Keeps the first 3 and last 4 characters (`310***********1234`). A value too short for that
- * to hide anything (multisearch sends only the last six digits) is starred entirely.
- */
-export function maskIdNumber(value: string): string {
-  const chars = [...value];
-  if (chars.length < 8) return '*'.repeat(chars.length);
-  return chars.slice(0, 3).join('') + '*'.repeat(chars.length - 7) + chars.slice(-4).join('');
-}
 
 export interface MaskResult<T> {
   value: T;

@@ -71,6 +71,11 @@ describe('idsync lookup (command layer, in process)', () => {
     expect(parseNdjson(r.stdout).map((x) => x['userId'])).toContain(id);
     expect(r.stderr).toContain('not found: 110***********0000');
     expect(r.stderr).not.toContain('110105190001010000');
+    // --verbose logs each request, with the number it sends masked too.
+    const verbose = await lookup([full, '--provider', 'ecnu', '--by-idcard', '--verbose']);
+    expect(verbose.exitCode).toBe(0);
+    expect(verbose.stderr).toMatch(/GET \S*zjhm=\d{3}\*{11}[\dX]{4}\b/);
+    expect(verbose.stderr).not.toContain(full);
   });
 
   it('refuses bad usage before any request', async () => {
