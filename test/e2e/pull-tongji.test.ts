@@ -78,3 +78,34 @@ describe.each([true, false])('tongji with trailing cursor %s', (trailing) => {
     expect(state.map((s) => s.params)).toEqual([{ currentGrade: grade }]);
   });
 });
+
+describe('tongji: a streamed pull (-o -) resumed after a failure', () => {
+  it('writes every record to stdout, not only those fetched after the resume', async () => {
+    const sandbox = await startSandbox({ port: 0, seed: 12, tongjiPageSize: 100 });
+    try {
+      const home = await tempDir();
+      const env = sandboxEnv(sandbox, home);
+      // The platform fails for good from the fourth request on (the token, then pages): the run
+      // ends after its first durable pages (their checkpoint kept), having streamed their records.
+      let pages = 0;
+      const stop = sandbox.onRequest(() => {
+        if (++pages === 4) sandbox.setFaults({ http500: 1 });
+      });
+      const failed = await idsync(['pull', 'tongji-students', '-o', '-', '--retries', '0'], env);
+      stop();
+      expect(failed.exitCode).not.toBe(0);
+      expect(String(failed.stdout).trim().split('\n').length).toBeGreaterThan(0);
+      sandbox.setFaults({ http500: 0 });
+      const resumed = await idsync(['pull', 'tongji-students', '-o', '-', '--verbose'], env);
+      expect(resumed.exitCode, String(resumed.stderr)).toBe(0);
+      expect(String(resumed.stderr)).toMatch(/resuming an interrupted pull of tongji-students/);
+      const rows = String(resumed.stdout)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expectSnapshotEqualsTruth(sandbox, rows, 'tongji-students');
+    } finally {
+      await sandbox.close();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiClient } from '../api-client.js';
@@ -76,6 +77,13 @@ export async function scan(req: ScanRequest): Promise<ScanResult> {
   const resumed = cp !== undefined;
   req.onStart?.({ resumed });
   if (cp) req.onInfo?.(`resuming an interrupted pull of ${source.name} after ${cp.pages} pages (${spool.count} records)`);
+  // The interrupted run streamed these records to its own stdout, and failed: whoever read them
+  // then had a failed run's output. This run's stdout must hold every record on its own.
+  if (cp && req.echo && spool.bytes > 0) {
+    for await (const text of createReadStream(spool.path, { end: spool.bytes - 1, encoding: 'utf8', highWaterMark: 1 << 20 })) {
+      await req.echo(text as string);
+    }
+  }
 
   let pages = cp?.pages ?? 0;
   let serverStart = cp ? (cp.serverStart ?? undefined) : undefined;
