@@ -13,7 +13,7 @@ import { runLookup } from '../lookup/run-lookup.js';
 import { requireSignedInUser } from '../lookup/signed-in-user.js';
 import { providerIds, type ProviderId } from '../core/provider.js';
 import { directories, directoryOf } from '../providers/index.js';
-import { intInRange, oneOf } from './option-parsers.js';
+import { intInRange, nonEmpty, oneOf } from './option-parsers.js';
 import { openPeopleSession } from './people-session.js';
 
 interface LookupFlags {
@@ -45,7 +45,7 @@ export function registerLookup(program: Command, ctx: CliContext): void {
       new Option('--format <format>', 'ndjson, json or table (default: table on a terminal, else ndjson)').argParser(oneOf(recordFormats)),
     )
     .option('--fields <a,b,c>', 'only these fields, in this order (every format)', fieldList)
-    .option('--ids-file <file>', 'read userIds from FILE, one a line')
+    .option('--ids-file <file>', 'read userIds from FILE, one a line', nonEmpty)
     .option('--concurrency <n>', 'requests at once', intInRange(1, 32), 4)
     .option('--reveal', 'show ID-card numbers unmasked (only with the person’s consent)')
     .action(async (args: string[], flags: LookupFlags) => lookup(ctx, args, flags));

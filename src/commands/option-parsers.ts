@@ -18,6 +18,15 @@ export function oneOf<T extends string>(values: readonly T[]) {
   };
 }
 
+/**
+ * A file, folder or target name: never empty. Why: `-o ''` reached the writer as the current
+ * folder ("cannot write … it is a folder", exit 1), and `--out-dir ''` wrote photos there.
+ */
+export function nonEmpty(raw: string): string {
+  if (raw.trim() === '') throw new InvalidArgumentError('expected a name, got an empty one');
+  return raw;
+}
+
 /** --param KEY=VALUE, repeatable. */
 export function collectParam(raw: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = raw.indexOf('=');

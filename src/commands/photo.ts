@@ -9,7 +9,7 @@ import { savePhoto, type PhotoOutcome } from '../lookup/save-photo.js';
 import { requireSignedInUser } from '../lookup/signed-in-user.js';
 import { providerIds, type ProviderId } from '../core/provider.js';
 import { directories, directoryOf } from '../providers/index.js';
-import { intInRange, oneOf } from './option-parsers.js';
+import { intInRange, nonEmpty, oneOf } from './option-parsers.js';
 import { openPeopleSession } from './people-session.js';
 
 /** Beside the user, like a download: `./photos`. */
@@ -29,8 +29,8 @@ export function registerPhoto(program: Command, ctx: CliContext): void {
     .description('save photos as DIR/<userId>.jpg (ecnu); without ids, the signed-in person’s')
     .argument('[userId...]', "userIds; '-' reads more from standard input, one a line")
     .option('--provider <provider>', 'ecnu (the only platform with photos)', oneOf(providerIds), 'ecnu')
-    .option('--out-dir <dir>', 'folder for the photos (created if missing)', defaultPhotoDir)
-    .option('--ids-file <file>', 'read userIds from FILE, one a line')
+    .option('--out-dir <dir>', 'folder for the photos (created if missing)', nonEmpty, defaultPhotoDir)
+    .option('--ids-file <file>', 'read userIds from FILE, one a line', nonEmpty)
     .option('--concurrency <n>', 'downloads at once', intInRange(1, 32), 4)
     .option('--force', 'replace photos already in the folder')
     .action(async (args: string[], flags: PhotoFlags) => photo(ctx, args, flags));

@@ -17,7 +17,7 @@ import { snapshotKindOf, type SnapshotTarget } from '../core/sync/snapshot-targe
 import { outputFormats, type OutputFormat } from '../core/sync/writers.js';
 import { didYouMean } from '../core/suggest.js';
 import type { Provider, SourceDef } from '../core/provider.js';
-import { collectParam, intInRange, oneOf } from './option-parsers.js';
+import { collectParam, intInRange, nonEmpty, oneOf } from './option-parsers.js';
 import { startProgress } from './progress.js';
 import { retrySummary } from '../core/retry.js';
 
@@ -46,15 +46,15 @@ export function registerPull(program: Command, ctx: CliContext): void {
     .description('fetch a source (full or incremental) into files, a snapshot and the saved state')
     .argument('<source>', "a source name (see 'idsync sources')")
     .option('--since <when>', "last | 0 | unix seconds | 'YYYY-MM-DD[ HH:mm:ss]' (Asia/Shanghai); default 0, a full pull")
-    .option('-o, --out <file>', "write the records this run fetched to FILE ('-' for stdout)")
+    .option('-o, --out <file>', "write the records this run fetched to FILE ('-' for stdout)", nonEmpty)
     .addOption(
       new Option('--format <format>', 'ndjson, csv or xlsx (default: from the --out extension, else ndjson)').argParser(
         oneOf(outputFormats),
       ),
     )
     .option('--csv-raw', "CSV cells exactly as sent: no leading ' before =, +, -, @ (for programs, not spreadsheets)")
-    .option('--snapshot <target>', 'keep the complete current set: FILE.ndjson|.jsonl, FILE.sqlite|.db, or a postgresql:// URL')
-    .option('--changes <file>', 'write what this run changed in the snapshot, one JSON event per line (needs --snapshot)')
+    .option('--snapshot <target>', 'keep the complete current set: FILE.ndjson|.jsonl, FILE.sqlite|.db, or a postgresql:// URL', nonEmpty)
+    .option('--changes <file>', 'write what this run changed in the snapshot, one JSON event per line (needs --snapshot)', nonEmpty)
     .option('--param <key=value>', 'a platform parameter, repeatable (ecnu-students: type=本科生)', collectParam)
     .option(
       '--page-size <n>',

@@ -9,7 +9,7 @@ import { jobKey, StateStore } from '../core/state.js';
 import { JobFolder } from '../core/sync/job-folder.js';
 import { snapshotKindOf } from '../core/sync/snapshot-target.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
-import { collectParam } from './option-parsers.js';
+import { collectParam, nonEmpty } from './option-parsers.js';
 import { formatRows, terminalWidth } from '../core/table.js';
 import { displayTime, withZone } from '../core/time-format.js';
 import { parsePostgresTarget } from '../sinks/postgres-url.js';
@@ -76,7 +76,7 @@ export function registerState(program: Command, ctx: CliContext): void {
     .command('reset')
     .description("forget a source's jobs (or one job): their next --since last run is a full pull")
     .argument('<source>', 'source name')
-    .option('--snapshot <target>', 'only the job of this snapshot (as given to pull --snapshot)')
+    .option('--snapshot <target>', 'only the job of this snapshot (as given to pull --snapshot)', nonEmpty)
     .option('--no-snapshot', 'only the job without a snapshot')
     .option('--param <key=value>', 'with --snapshot/--no-snapshot: the job of this --param set', collectParam)
     .action(async (source: string, flags: { snapshot?: string | false; param?: Record<string, string> }) => {

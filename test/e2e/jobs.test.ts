@@ -88,6 +88,8 @@ describe('jobs and one-offs', () => {
     [['--snapshot', 'snap.csv'], /name an NDJSON file/],
     [['--changes', 'c.ndjson'], /--changes needs --snapshot/],
     [['--param', 'deptCode=A', '--param', 'deptCode=B'], /deptCode is given twice/],
+    [['-o', ''], /'-o, --out <file>' argument '' is invalid. expected a name/],
+    [['--snapshot', ' '], /'--snapshot <target>' argument ' ' is invalid/],
     [['--snapshot', 's.ndjson', '--changes', 's.ndjson'], /--changes must be a file of its own/],
   ])('refuses %j before any request (exit 2), writing nothing', async (args, message) => {
     const { home, env } = await setup();

@@ -82,6 +82,9 @@ describe('photos', () => {
       expect(r.exitCode, bad).toBe(2);
       expect(r.stderr, bad).toMatch(/userId ".*" (starts with a dot|contains)/);
     }
+    const empty = await photo([ids[0] as string, '--provider', 'ecnu', '--out-dir', '']);
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr).toMatch(/--out-dir <dir>' argument '' is invalid. expected a name/);
     expect(w.sb.stats().requests).toBe(before);
     expect(fs.existsSync(path.join(w.home, 'x'))).toBe(false);
     const tongji = await photo([ids[0] as string, '--provider', 'tongji', '--out-dir', dir]);
