@@ -36,7 +36,7 @@ async function api(ctx: CliContext, rawPath: string, flags: ApiFlags): Promise<v
   const { baseUrl } = resolveEndpoints(flags.provider, ctx.env);
   const parsed = resolveApiPath(rawPath, baseUrl);
   const target = { path: parsed.path, query: { ...parsed.query, ...(flags.param ?? {}) } };
-  if (flags.reveal) con.warn(consentWarning);
+  if (flags.reveal) con.warn(consentWarning, { always: true });
   // The same privacy default as lookup: ID-card numbers masked unless --reveal.
   const masker = createMasker(Boolean(flags.reveal));
   const session = openSession({

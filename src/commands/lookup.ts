@@ -68,7 +68,7 @@ async function lookup(ctx: CliContext, args: string[], flags: LookupFlags): Prom
     );
   }
   const signedIn = me ? requireSignedInUser(kind.provider, ctx.env) : undefined;
-  if (flags.reveal) con.warn(consentWarning);
+  if (flags.reveal) con.warn(consentWarning, { always: true });
 
   const session = openPeopleSession(ctx, kind.provider, { me, concurrency: flags.concurrency });
   const width = terminalWidth(con.stdout, ctx.env);

@@ -155,7 +155,9 @@ export function registerSandbox(program: Command, ctx: CliContext): void {
         throw new IdsyncError(`sandbox: cannot start: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
       }
       if (!isLoopbackHost(options.host ?? '127.0.0.1')) {
-        ctx.console.warn(`sandbox: listening on ${options.host}: the API answers the network (admin stays loopback-only)`);
+        ctx.console.warn(`sandbox: listening on ${options.host}: the API answers the network (admin stays loopback-only)`, {
+          always: true,
+        });
       }
       const home = await fs.mkdtemp(path.join(os.tmpdir(), 'idsync-sandbox-home-'));
       await ctx.console.data(sandboxBanner(sandbox, options.seed ?? 1, home));

@@ -63,7 +63,11 @@ export class Console {
 
   // Messages are one line each and may quote a platform: whatever a caller
   // forgot to escape cannot drive the terminal or forge a second `idsync:` line.
-  warn(message: string): void {
+  //
+  // --quiet means "nothing on stderr but errors" (its help), so it silences warnings too, but
+  // for those about a person's privacy or the machine's safety (`always`).
+  warn(message: string, opts: { always?: boolean } = {}): void {
+    if (this.quiet && !opts.always) return;
     this.stderr.write(`idsync: warning: ${escapeTerminal(message)}\n`);
   }
 

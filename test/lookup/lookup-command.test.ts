@@ -53,6 +53,9 @@ describe('idsync lookup (command layer, in process)', () => {
     expect(full).toMatch(/^\d{17}[\dX]$/);
     expect(full.slice(0, 3) + full.slice(-4)).toBe(zjhm.slice(0, 3) + zjhm.slice(-4));
     expect(shown.stderr).toMatch(/warning: .*consent/);
+    // Said even with --quiet, which silences the other warnings.
+    const quietly = await lookup([id, '--provider', 'ecnu', '--kind', 'idcard', '--reveal', '--quiet']);
+    expect(quietly.stderr).toMatch(/warning: .*consent/);
     // The table masks too.
     const table = await lookup([id, '--provider', 'ecnu', '--kind', 'idcard'], true);
     expect(table.stdout).toContain(zjhm);

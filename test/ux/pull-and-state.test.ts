@@ -49,6 +49,10 @@ describe('options that say what they do', () => {
     expect(fine.stderr).not.toContain('warning');
     const ecnu = await idsync(['pull', 'ecnu-postdocs', '--param', 'dept=1', '-o', '-'], env);
     expect(ecnu.stderr).toContain('its documents list no filter');
+    // --quiet: nothing on stderr but errors.
+    const quiet = await idsync(['pull', 'tongji-staff', '--param', 'deptcode=1', '-o', '-', '--quiet'], env);
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.stderr).toBe('');
   });
 });
 
