@@ -74,25 +74,35 @@ export function registerAuth(program: Command, ctx: CliContext): void {
       const now = Date.now();
       const rows = providerIds.map((provider) => {
         let credentials: { clientId: string; origin: string } | null = null;
+        let secret: { clientId: string; clientSecret: string } | undefined;
         let problem: string | null = null;
         try {
           const { creds, origin } = resolveCredentials(provider, ctx.env, store);
           credentials = { clientId: creds.clientId, origin };
+          secret = creds;
         } catch (err) {
           problem = err instanceof AuthError ? err.message : String(err);
         }
-        let baseUrl: string | null = null;
+        let endpoints: ReturnType<typeof resolveEndpoints> | undefined;
         try {
-          baseUrl = resolveEndpoints(provider, ctx.env).baseUrl.href;
+          endpoints = resolveEndpoints(provider, ctx.env);
         } catch (err) {
           problem ??= (err as Error).message;
         }
-        const tokens = cache
-          .all()
-          .filter(([, t]) => t.provider === provider)
-          .map(([, t]) => ({ kind: t.kind, expiresAt: new Date(t.expiresAt).toISOString(), valid: t.expiresAt > now }));
+        // Only the tokens these credentials and this platform would use: a token cached for
+        // another client, secret or base URL says nothing about whether these work.
+        const inUse = new Set(
+          secret && endpoints
+            ? (['client', 'user'] as const).map((kind) =>
+                TokenCache.key({ provider, baseUrl: endpoints.baseUrl.href, tokenUrl: endpoints.tokenUrl.href, ...secret, kind }),
+              )
+            : [],
+        );
+        const cached = cache.all().filter(([k]) => inUse.has(k));
+        const baseUrl = endpoints?.baseUrl.href ?? null;
+        const tokens = cached.map(([, t]) => ({ kind: t.kind, expiresAt: new Date(t.expiresAt).toISOString(), valid: t.expiresAt > now }));
         // The person signed in with `auth user-login`, if any (never the token itself).
-        const userToken = cache.all().find(([, t]) => t.provider === provider && t.kind === 'user')?.[1];
+        const userToken = cached.find(([, t]) => t.kind === 'user')?.[1];
         const user = userToken
           ? { subject: userToken.subject ?? null, expiresAt: new Date(userToken.expiresAt).toISOString(), valid: userToken.expiresAt > now }
           : null;

@@ -95,4 +95,19 @@ describe('auth status', () => {
     const json = await idsync(['auth', 'status', '--json'], env);
     expect(json.stdout).toMatch(/"expiresAt": "\d{4}-\d\d-\d\dT/);
   });
+
+  it('counts only the tokens of the credentials and platform in use', async () => {
+    const { env } = await world();
+    expect((await idsync(['pull', 'tongji-staff', '-o', '-'], env)).exitCode).toBe(0);
+    const tongji = (r: { stdout: unknown }) =>
+      String(r.stdout)
+        .split('\n')
+        .find((l) => l.startsWith('tongji:'));
+    expect(tongji(await idsync(['auth', 'status'], env))).toMatch(/token valid until/);
+    for (const other of [{ IDSYNC_TONGJI_CLIENT_SECRET: 'another-secret' }, { IDSYNC_TONGJI_BASE_URL: 'http://127.0.0.1:1' }]) {
+      const r = await idsync(['auth', 'status'], { ...env, ...other });
+      expect(r.exitCode).toBe(0);
+      expect(tongji(r)).toMatch(/no valid token cached/);
+    }
+  });
 });
