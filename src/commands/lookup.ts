@@ -84,7 +84,8 @@ async function lookup(ctx: CliContext, args: string[], flags: LookupFlags): Prom
       people,
       { kind, ids: me ? undefined : ids, concurrency: flags.concurrency, signal: ctx.signal },
       {
-        onRecord: (row) => writer.add(masker.apply(row)),
+        // Masked after --fields: the note counts only the numbers masked in what is shown.
+        onRecord: (row) => writer.add(masker.apply(flags.fields ? onlyFields(row, flags.fields) : row)),
         onNotFound: (id) =>
           con.error(`not found: ${id !== undefined ? show(id) : `${signedIn?.subject ?? 'the signed-in person'} (signed in)`}`),
         onFailure: (failedIds, err) => {
@@ -146,4 +147,12 @@ function fieldList(raw: string): string[] {
     .filter(Boolean);
   if (fields.length === 0) throw new InvalidArgumentError('expected field names separated by commas');
   return [...new Set(fields)];
+}
+
+/** The record's own fields among `fields` (the writer puts them in that order). */
+function onlyFields(row: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const f of fields)
+    if (Object.hasOwn(row, f)) Object.defineProperty(kept, f, { value: row[f], enumerable: true, writable: true, configurable: true });
+  return kept;
 }

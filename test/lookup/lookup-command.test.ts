@@ -53,6 +53,12 @@ describe('idsync lookup (command layer, in process)', () => {
     expect(full).toMatch(/^\d{17}[\dX]$/);
     expect(full.slice(0, 3) + full.slice(-4)).toBe(zjhm.slice(0, 3) + zjhm.slice(-4));
     expect(shown.stderr).toMatch(/warning: .*consent/);
+    // The note counts what is shown.
+    const hidden = await lookup([id, '--provider', 'ecnu', '--kind', 'idcard', '--fields', 'userId,name']);
+    expect(hidden.stderr).not.toMatch(/masked/);
+    const kept = await lookup([id, '--provider', 'ecnu', '--kind', 'idcard', '--fields', 'zjhm']);
+    expect(parseNdjson(kept.stdout)).toEqual([{ zjhm }]);
+    expect(kept.stderr).toMatch(/1 ID-card number\(s\) masked/);
     // Said even with --quiet, which silences the other warnings.
     const quietly = await lookup([id, '--provider', 'ecnu', '--kind', 'idcard', '--reveal', '--quiet']);
     expect(quietly.stderr).toMatch(/warning: .*consent/);
