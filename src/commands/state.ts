@@ -72,6 +72,7 @@ export function registerState(program: Command, ctx: CliContext): void {
       );
     });
 
+  const snapshotFlags = new Set<string>();
   state
     .command('reset')
     .description("forget a source's jobs (or one job): their next --since last run is a full pull")
@@ -79,7 +80,11 @@ export function registerState(program: Command, ctx: CliContext): void {
     .option('--snapshot <target>', 'only the job of this snapshot (as given to pull --snapshot)', nonEmpty)
     .option('--no-snapshot', 'only the job without a snapshot')
     .option('--param <key=value>', 'with --snapshot/--no-snapshot: the job of this --param set', collectParam)
+    // commander keeps the last of --snapshot FILE and --no-snapshot, which name different jobs.
+    .on('option:snapshot', () => snapshotFlags.add('--snapshot'))
+    .on('option:no-snapshot', () => snapshotFlags.add('--no-snapshot'))
     .action(async (source: string, flags: { snapshot?: string | false; param?: Record<string, string> }) => {
+      if (snapshotFlags.size > 1) throw new UsageError('--snapshot and --no-snapshot name different jobs; give one of them');
       const home = homePaths(resolveHome(ctx.env));
       findSource(source, home.sourcesFile);
       const store = new StateStore(home.stateDir);
@@ -88,17 +93,24 @@ export function registerState(program: Command, ctx: CliContext): void {
         const removed = await store.reset(source);
         // Every job folder of the source: their journals and undelivered events mean nothing now.
         const names = await fs.readdir(home.jobsDir).catch(() => [] as string[]);
-        for (const n of names) if (n.startsWith(`${source}-`)) await fs.rm(path.join(home.jobsDir, n), { recursive: true, force: true });
+        // Exactly `<source>-<hash>`: a source named `ecnu-staff-cs` has folders that also start with `ecnu-staff-`.
+        const ofSource = (n: string) => n.startsWith(`${source}-`) && /^[0-9a-f]{16}$/.test(n.slice(source.length + 1));
+        for (const n of names) if (ofSource(n)) await fs.rm(path.join(home.jobsDir, n), { recursive: true, force: true });
         ctx.console.info(
           removed ? `${source}: every job's state reset; the next --since last run is a full pull` : `${source}: no saved state`,
         );
         return;
       }
-      const key = jobKey(flags.param ?? {}, flags.snapshot === false ? null : snapshotId(flags.snapshot));
+      const snapshot = flags.snapshot === false ? null : snapshotId(flags.snapshot);
+      const key = jobKey(flags.param ?? {}, snapshot);
       const removed = await store.reset(source, key);
       await JobFolder.of(home.jobsDir, source, key).remove();
+      const job = [
+        ...Object.entries(flags.param ?? {}).map(([k, v]) => `--param ${k}=${v}`),
+        snapshot === null ? '--no-snapshot' : `--snapshot ${snapshot}`,
+      ].join(' ');
       ctx.console.info(
-        removed ? `${source}: job state reset (${key}); its next --since last run is a full pull` : `${source}: no such job (${key})`,
+        removed ? `${source}: job state reset (${job}); its next --since last run is a full pull` : `${source}: no such job (${job})`,
       );
     });
 }

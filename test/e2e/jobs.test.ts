@@ -236,11 +236,30 @@ describe('jobs and one-offs', () => {
     expect((await show()).map((j) => j.snapshot).sort()).toEqual([a, b]);
     const table = String((await idsync(['state', 'show'], env)).stdout);
     expect(table).toContain(a);
+    const both = await idsync(['state', 'reset', 'ecnu-postdocs', '--snapshot', a, '--no-snapshot'], env);
+    expect(both.exitCode).toBe(2);
+    expect(String(both.stderr)).toMatch(/--snapshot and --no-snapshot name different jobs/);
+    expect((await show()).map((j) => j.snapshot).sort()).toEqual([a, b]);
     const reset = await idsync(['state', 'reset', 'ecnu-postdocs', '--snapshot', a], env);
     expect(reset.exitCode).toBe(0);
+    expect(String(reset.stderr)).toContain(`ecnu-postdocs: job state reset (--snapshot ${a})`);
     expect((await show()).map((j) => j.snapshot)).toEqual([b]);
     const again = await idsync(['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', a, '-q'], env);
     expect(String(again.stderr)).toMatch(/no saved state for this job/);
+  });
+
+  it("state reset SOURCE clears that source's job folders, not those of a source whose name extends it", async () => {
+    const { home, env, file } = await setup();
+    expect((await idsync(['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', file('a.ndjson')], env)).exitCode).toBe(0);
+    const jobs = path.join(home, 'jobs');
+    const own = await fs.readdir(jobs);
+    expect(own).toHaveLength(1);
+    // A custom source named ecnu-postdocs-cs keeps its journal and undelivered events here.
+    const other = path.join(jobs, 'ecnu-postdocs-cs-0123456789abcdef');
+    await fs.mkdir(other);
+    await fs.writeFile(path.join(other, 'journal.json'), '{}');
+    expect((await idsync(['state', 'reset', 'ecnu-postdocs'], env)).exitCode).toBe(0);
+    expect(await fs.readdir(jobs)).toEqual(['ecnu-postdocs-cs-0123456789abcdef']);
   });
 });
 
