@@ -147,11 +147,11 @@ export function requestLine(method: string, url: URL, outcome: string, ms: numbe
 }
 
 /**
- * Query parameters that could carry a secret; their values never reach a log line. `code` and
- * `key` only as whole names (an OAuth code, an API key): a filter such as `statusCode=-1` or
- * `deptCode=030` is what a user reads --verbose for.
+ * Query parameters that could carry a secret; their values never reach a log line. `code` only
+ * as the whole name (OAuth's): a filter such as `statusCode=-1` or `deptCode=030` is what a
+ * user reads --verbose for. Any name ending in `key` (`appKey`, `api_key`) counts as a secret.
  */
-const secretParams = /token|secret|passw|sign|ticket|session|auth|apikey|api_key|^code$|^key$/i;
+const secretParams = /token|secret|passw|sign|ticket|session|auth|key$|^code$/i;
 
 /**
  * The URL for a --verbose line: secrets in the query replaced (tokens travel in headers anyway),
