@@ -49,9 +49,25 @@ async function waitForZip(sheet: ExcelJS.Worksheet, out: Writable): Promise<void
   }
 }
 
+/** Characters XML 1.0 cannot carry (C0 controls but tab and LF), and CR, which XML readers turn into LF. */
+const notInXml = /[\u0000-\u0008\u000B-\u001F\uFFFE\uFFFF]/g;
+
+/**
+ * Such characters as OOXML's `_xHHHH_` escapes, which Excel and LibreOffice decode (exceljs
+ * dropped them, and a CR came back as LF), so that a cell holds what the platform sent. A
+ * literal `_xHHHH_` in the data is escaped itself (`_x005F_`), as Excel does.
+ */
+export function ooxmlText(text: string): string {
+  if (!/[\u0000-\u0008\u000B-\u001F\uFFFE\uFFFF]|_x[0-9A-Fa-f]{4}_/.test(text)) return text;
+  return text
+    .replace(/_(?=x[0-9A-Fa-f]{4}_)/g, '_x005F_')
+    .replace(notInXml, (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`);
+}
+
 function xlsxText(value: unknown): string | undefined {
   const text = cellText(value);
-  return text !== undefined && text.length > maxCellChars ? text.slice(0, maxCellChars) : text;
+  if (text === undefined) return undefined;
+  return ooxmlText(text.length > maxCellChars ? text.slice(0, maxCellChars) : text);
 }
 
 /**

@@ -52,6 +52,15 @@ describe('xlsx workbooks a person can open anywhere', () => {
     expect(ws.getRow(2).getCell(col('userId')).text).toBe('00123');
   });
 
+  it('keeps control characters and CR as OOXML escapes instead of dropping them', async () => {
+    const file = await workbook([{ userId: '1', name: 'a\u001b[31mRED', note: 'line\r\nnext', raw: 'x_x0041_y\u0007' }]);
+    const xml = part(file, 'xl/worksheets/sheet1.xml');
+    expect(xml).toContain('a_x001B_[31mRED');
+    expect(xml).toContain('line_x000D_\nnext');
+    expect(xml).toContain('x_x005F_x0041_y_x0007_');
+    expect(xml).not.toMatch(/[\u0000-\u0008\u000B-\u001F]/);
+  });
+
   it('puts key and name first, then the rest in the order sent', async () => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(await workbook(rows));
