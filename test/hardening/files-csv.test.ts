@@ -114,8 +114,8 @@ describe('pull -o FILE.csv with formulas from the platform', () => {
     for (const [field, value] of Object.entries(hostile)) {
       const cell = ws.getRow(rowNo).getCell(header.indexOf(field) + 1);
       expect([field, cell.type]).toEqual([field, ExcelJS.ValueType.RichText]);
-      // XML reads a CR inside text as LF (XML 1.0 §2.11).
-      expect(cell.text).toBe(String(value).replace(/\r/g, '\n'));
+      // Exactly as sent: a CR travels as `_x000D_` (XML itself reads a raw CR as LF).
+      expect(cell.text).toBe(String(value));
     }
   });
 });

@@ -158,8 +158,8 @@ describe('xlsx output', () => {
     expect(isText('F2')).toBe(true);
     expect(ws.getCell('E3').text).toBe('false');
     expect(ws.getCell('C3').value).toBeNull(); // null → empty cell
-    // XML reads a CR inside text as LF (XML 1.0 §2.11); Excel breaks cell lines on LF anyway.
-    expect(ws.getCell('D3').text).toBe('line 1\nline 2\nline 3');
+    // The CR kept (as `_x000D_`: XML itself reads a raw CR inside text as LF, XML 1.0 §2.11).
+    expect(ws.getCell('D3').text).toBe('line 1\nline 2\rline 3');
     expect(ws.getCell('G4').text).toBe('["a","b"]');
   });
 
