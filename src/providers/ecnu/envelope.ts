@@ -13,7 +13,17 @@ export const envelopeSchema = z.object({
 
 /** Validate the envelope and the paging fields only: rows pass through untouched (and fast). */
 export const syncDataSchema = z.object({
-  totalNum: z.coerce.number().int().nonnegative(),
+  // A number, or digits as text: z.coerce read "" and null as 0, and a full page with a total
+  // of 0 ended the scan after it (the other rows lost, and a full refresh deleted them).
+  totalNum: z
+    .union([
+      z.number(),
+      z
+        .string()
+        .regex(/^\s*\d+\s*$/)
+        .transform(Number),
+    ])
+    .pipe(z.number().int().nonnegative()),
   pageSize: z.coerce.number().int().positive().nullish(),
   pageNum: z.coerce.number().int().positive().nullish(),
   rows: z.array(z.unknown()).nullish(),

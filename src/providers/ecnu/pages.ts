@@ -72,6 +72,20 @@ export async function* ecnuPages(client: ApiClient, req: PageRequest, defaultPag
   if (size !== asked) query['pageSize'] = String(size);
   let total = first.total;
   const lastPage = () => Math.max(1, Math.ceil(total / size));
+  // A page that cannot be what its own totalNum says means rows went missing: a run that ended
+  // on it, or skipped them, would move the watermark past them, and a full refresh would
+  // delete them (and report them gone in the change feed). Refused, so nothing is written.
+  const incomplete = (n: number, rows: number, why: string) =>
+    new UpstreamError(
+      `ecnu page ${n} of ${path} has ${rows} rows where totalNum ${total} and pageSize ${size} say ${why}; the answer is incomplete, nothing was written`,
+      { reason: 'incomplete page' },
+    );
+  if (first.rows.length > Math.min(total, size)) throw incomplete(1, first.rows.length, `at most ${Math.min(total, size)}`);
+  if (first.rows.length < size && lastPage() > 1) throw incomplete(1, first.rows.length, `${size}`);
+  // totalNum may grow while the platform changes rows, but not without bound: a scan that
+  // follows a total growing on every page never ends.
+  const maxTotal = 2 * total + 10 * size;
+  let totalWarned = false;
   yield { rows: first.rows, index: 1, total, ...(first.serverTime !== undefined ? { serverTime: first.serverTime } : {}) };
   if (first.rows.length < size && lastPage() <= 1) return;
 
@@ -98,10 +112,24 @@ export async function* ecnuPages(client: ApiClient, req: PageRequest, defaultPag
       const page = await pending;
       inflight.delete(n);
       if (page.total !== total) {
-        req.onWarning?.(
-          `totalNum changed from ${total} to ${page.total} during the scan (rows changed on the platform); a row may have slipped past, so the next run asks for this window again`,
-        );
+        // Said once: the scan goes on with the newest total, and the watermark holds.
+        if (!totalWarned) {
+          req.onWarning?.(
+            `totalNum changed from ${total} to ${page.total} during the scan (rows changed on the platform); a row may have slipped past, so the next run asks for this window again`,
+          );
+        }
+        totalWarned = true;
+        if (page.total > maxTotal) {
+          throw new UpstreamError(
+            `ecnu's totalNum for ${path} grew from ${first.total} to ${page.total} during one scan; stopping instead of following it`,
+            {
+              reason: 'totalNum runaway',
+            },
+          );
+        }
         total = Math.max(total, page.total);
+      } else if (n < lastPage() && page.rows.length < size) {
+        throw incomplete(n, page.rows.length, `${size}`);
       }
       yield { rows: page.rows, index: n, total, ...(page.serverTime !== undefined ? { serverTime: page.serverTime } : {}) };
       if (n >= lastPage() && page.rows.length < size) return;

@@ -59,14 +59,18 @@ export async function* cursorPages(
   };
   let cursor = start;
   let pending = request(cursor);
+  // Every cursor of this scan: one coming back (A, B, A, …) is a loop however long its cycle,
+  // and a run that never ends holds the job's lock for good. One short string per page.
+  const seen = new Set<string>(start !== undefined ? [start] : []);
   for (let index = 1; ; index += 1) {
     const page = await pending;
     if (page.rows.length === 0) return;
-    if (page.next !== undefined && page.next === cursor) {
+    if (page.next !== undefined && seen.has(page.next)) {
       throw new UpstreamError(
-        `tongji returned the same cursor twice (sinceUserId ${platformText(page.next, 80)}) for ${path}; stopping instead of looping`,
+        `tongji returned a cursor it had returned before (sinceUserId ${platformText(page.next, 80)}, page ${index}) for ${path}; stopping instead of looping`,
       );
     }
+    if (page.next !== undefined) seen.add(page.next);
     if (page.next !== undefined) {
       pending = request(page.next);
       pending.catch(() => undefined);
