@@ -128,3 +128,27 @@ describe('Tongji cursors', () => {
     await expect(fs.stat(path.join(home, 'out.ndjson'))).rejects.toThrow();
   });
 });
+
+describe('a platform clock that cannot be trusted', () => {
+  it("a row stamped in 2099, with no Date header, does not carry the watermark past this machine's clock", async () => {
+    h.route(SYNC, (_req, res) => {
+      res.sendDate = false;
+      sendJson(
+        res,
+        200,
+        ecnuOk({ totalNum: 2, pageSize: 10, pageNum: 1, rows: [person(1), { ...person(2), updated_at: '2099-01-01 00:00:00' }] }),
+      );
+    });
+    const home = await tempDir();
+    const before = Math.floor(Date.now() / 1000);
+    const r = await idsync(['pull', 'ecnu-users', '--since', 'last', '-o', path.join(home, 'o.ndjson')], hostileEnv(h, home));
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(String(r.stderr)).toMatch(/stamped after this machine's clock \(newest 2099-01-01 00:00:00\)/);
+    const state = JSON.parse(await fs.readFile(path.join(home, 'state', 'ecnu-users.json'), 'utf8')) as {
+      jobs: Record<string, { watermark: number }>;
+    };
+    const [job] = Object.values(state.jobs);
+    expect(job!.watermark).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    expect(job!.watermark).toBeGreaterThan(before - 3600);
+  });
+});

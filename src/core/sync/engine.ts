@@ -197,10 +197,19 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     });
     const { spool } = scanned;
     const view = spool.toSpool();
+    // Without the server's Date (every real platform sends one), the scan's start on this
+    // machine's clock caps the watermark: one row stamped in 2099 must not make every later
+    // run ask for changes after 2099.
+    const clockStart = scanned.serverStart ?? Math.floor(Date.parse(scanned.startedAt) / 1000);
+    if (scanned.serverStart === undefined && (spool.maxUpdated ?? 0) > clockStart) {
+      deps.events.onWarning?.(
+        `some records are stamped after this machine's clock (newest ${spool.maxUpdatedText ?? '?'}), and the platform sent no Date; the watermark stops at the scan's start`,
+      );
+    }
     const watermark = nextWatermark({
       since,
       maxSeen: spool.maxUpdated,
-      serverStart: scanned.serverStart,
+      serverStart: clockStart,
       unstable: spool.hasDuplicateKeys || scanned.totalMoved,
       granularity: provider.sync.granularity,
       overlapSeconds: job.overlapSeconds,

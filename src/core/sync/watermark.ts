@@ -16,7 +16,8 @@ export interface WatermarkInput {
 
 /**
  * The watermark for the next run: the earliest moment after which this run may not have
- * seen every change. It comes from the platform's own clocks, never the local one:
+ * seen every change. It comes from the platform's own clocks (the local one stands in for the
+ * server's Date only where a platform sends none; see runPull):
  * - the newest update time among the rows received (the data's clock), capped by
  * - the server's Date when the scan began, because a row changed while we were paging can
  *   move between pages and be missed, but it is stamped after the scan began;
