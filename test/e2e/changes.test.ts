@@ -130,6 +130,42 @@ describe('change feed into an NDJSON snapshot', () => {
     expect(state).toEqual(byKey(await readNdjson(snap), sandbox.keyField('ecnu-postdocs')));
   });
 
+  it('a run killed after saving its state but before its changes file appeared has its events delivered by the next run', async () => {
+    const home = await tempDir();
+    const env = sandboxEnv(sandbox, home);
+    const snap = path.join(home, 'staff.ndjson');
+    const changes = path.join(home, 'changes.ndjson');
+    const run = async () => {
+      const r = await idsync(['pull', 'ecnu-staff', '--since', 'last', '--snapshot', snap, '--changes', changes, '--verbose'], env);
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      return { events: await readEvents(changes), stderr: String(r.stderr) };
+    };
+    const state = new Map<string, Record<string, unknown>>();
+    replay(state, (await run()).events);
+    sandbox.mutate({ dataset: 'ecnu-staff', op: 'update', count: 3 });
+    const second = await run();
+    expect(second.events.length).toBeGreaterThan(0);
+    // Undo the rename the run did last: as if killed between saving its state and the rename.
+    const [folder] = await fs.readdir(path.join(home, 'jobs'));
+    const journal = JSON.parse(await fs.readFile(path.join(home, 'jobs', folder!, 'journal.json'), 'utf8')) as {
+      delivery: { temp: string };
+    };
+    await fs.rename(changes, journal.delivery.temp);
+    const third = await run();
+    expect(third.stderr).toMatch(/changes file of run r\S+ never appeared/);
+    expect(third.events).toEqual(second.events);
+    replay(state, third.events);
+    await expect(fs.stat(journal.delivery.temp)).rejects.toThrow();
+    // A delivered file the consumer has since removed is not delivered again.
+    await fs.rm(changes);
+    sandbox.mutate({ dataset: 'ecnu-staff', op: 'update', count: 1 });
+    const fourth = await run();
+    expect(fourth.events.every((e) => e.run !== second.events[0]!.run)).toBe(true);
+    replay(state, fourth.events);
+    const key = sandbox.keyField('ecnu-staff');
+    expect(new Map([...byKey(await readNdjson(snap), key)].sort())).toEqual(new Map([...state].sort()));
+  });
+
   it('a full refresh reports the people no longer sent as deletions', async () => {
     const home = await tempDir();
     const env = sandboxEnv(sandbox, home);

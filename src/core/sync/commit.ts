@@ -8,7 +8,7 @@ import { AtomicFile } from '../fs/atomic-file.js';
 import { BufferedWriter, writeAll } from '../fs/buffered-writer.js';
 import type { OutputFormat, PreparedWrite, SnapshotResult, Spool } from './writers.js';
 import { EventRecorder, type ChangeOp } from './changes.js';
-import type { JobFolder } from './job-folder.js';
+import type { JobFolder, Journal } from './job-folder.js';
 import { stateAfter, type RunOutcome } from './job.js';
 import type { PreparedSnapshot, SnapshotLoad, SnapshotTarget } from './snapshot-target.js';
 
@@ -38,8 +38,10 @@ export interface CommitResult {
   snapshot: SnapshotResult | undefined;
   /** Events of this run, by kind; undefined without --changes. */
   changes: (Record<ChangeOp, number> & { delivered: number }) | undefined;
-  /** Saves the job's state (nothing for a one-off): the run's commit point. */
+  /** Saves the job's state (nothing for a one-off), the run's commit point, then shows its changes file. */
   saveState(): Promise<void>;
+  /** Removes a changes file prepared but not shown (the run failed before saveState). */
+  abandon(): Promise<void>;
 }
 
 /** The run's events file, written as the snapshot's merge reports changes. */
@@ -94,15 +96,18 @@ async function openEvents(file: string, req: CommitRequest) {
  * the changes file is not delivered; a delivered file's events are never read again (the next
  * run prunes them), so a consumer editing it in place changes nothing idsync relies on.
  */
-async function writeChangesFile(dest: string, files: readonly string[], single?: { file: string; lines: number }): Promise<number> {
+async function prepareChangesFile(
+  dest: string,
+  files: readonly string[],
+  single?: { file: string; lines: number },
+): Promise<{ file: AtomicFile; lines: number }> {
   const out = await AtomicFile.create(dest);
   let lines = 0;
   try {
     if (single && files.length === 1 && files[0] === single.file) {
       await out.linkFrom(single.file);
       await out.finish();
-      await out.commit();
-      return single.lines;
+      return { file: out, lines: single.lines };
     }
     for (const f of files) {
       for await (const data of createReadStream(f, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
@@ -111,8 +116,7 @@ async function writeChangesFile(dest: string, files: readonly string[], single?:
       }
     }
     await out.finish();
-    await out.commit();
-    return lines;
+    return { file: out, lines };
   } catch (err) {
     await out.abort();
     throw err;
@@ -125,11 +129,14 @@ async function writeChangesFile(dest: string, files: readonly string[], single?:
  * 2. a job with a snapshot writes its commit journal (the state to save, the snapshot's mark
  *    once committed);
  * 3. the outputs and the snapshot commit;
- * 4. the changes file gets every event not yet delivered, this run's last;
- * 5. the job's state is saved (saveState(), the very last step of the run).
+ * 4. the changes file gets every event not yet delivered, this run's last, complete on disk in
+ *    its temp file; the journal notes that file;
+ * 5. the job's state is saved, then the changes file renamed into place (saveState(), the very
+ *    last steps of the run).
  * A run killed between 2 and 5 is finished by the job's next run (see JobFolder): its events
- * come again, with the same run ids and sequence numbers, in that run's changes file. So each
- * change reaches exactly one changes file of a run that saved its state.
+ * come again, with the same run ids and sequence numbers, in that run's changes file; so do
+ * those of a run killed between saving its state and the rename. So each change reaches
+ * exactly one changes file, and a killed run leaves none of its own.
  */
 export async function commitRun(req: CommitRequest): Promise<CommitResult> {
   const prepared: PreparedWrite[] = [];
@@ -137,6 +144,7 @@ export async function commitRun(req: CommitRequest): Promise<CommitResult> {
   const eventsPath = req.job ? req.job.folder.eventsFile(seq, req.runId) : path.join(req.workDir, 'events.ndjson');
   let events: Awaited<ReturnType<typeof openEvents>> | undefined;
   let snap: PreparedSnapshot | undefined;
+  let journal: Journal | undefined;
   try {
     if (req.out) prepared.push(await req.prepareOutput(req.spool, req.out.target, req.out.format, { sheetName: req.sheetName }));
     if (req.snapshot) {
@@ -157,7 +165,8 @@ export async function commitRun(req: CommitRequest): Promise<CommitResult> {
     if (req.signal.aborted) throw new InterruptedError(String(req.signal.reason));
     if (req.job && snap) {
       const state = stateAfter(req.job.previous, req.outcome(snap.markAfterCommit), false);
-      await req.job.folder.writeJournal({ version: 1, run: req.runId, seq, markAfterCommit: snap.markAfterCommit, state });
+      journal = { version: 1, run: req.runId, seq, markAfterCommit: snap.markAfterCommit, state };
+      await req.job.folder.writeJournal(journal);
     }
     for (const p of prepared) await p.commit();
   } catch (err) {
@@ -167,24 +176,47 @@ export async function commitRun(req: CommitRequest): Promise<CommitResult> {
   }
 
   let delivered = 0;
+  let delivery: AtomicFile | undefined;
   if (req.changes) {
     const job = req.job;
     const files = job
       ? (await job.folder.eventFiles()).filter((f) => f.seq > (job.previous?.deliveredThrough ?? 0) && f.seq <= seq).map((f) => f.file)
       : [eventsPath];
     const own = events ? { file: eventsPath, lines: events.count } : undefined;
-    delivered = await writeChangesFile(req.changes.file, files, own);
+    const prepared = await prepareChangesFile(req.changes.file, files, own);
+    delivered = prepared.lines;
+    if (job && journal) {
+      // Visible only after the state is saved (saveState): a run killed before that leaves no
+      // new changes file, and the journal lets the next run tell whether the rename happened.
+      const st = await fs.stat(prepared.file.tempPath);
+      const from = job.previous?.deliveredThrough ?? 0;
+      await job.folder
+        .writeJournal({ ...journal, delivery: { temp: prepared.file.tempPath, dest: prepared.file.dest, dev: st.dev, ino: st.ino, from } })
+        .catch(async (err: unknown) => {
+          await prepared.file.abort();
+          throw err;
+        });
+      delivery = prepared.file;
+    } else {
+      await prepared.file.commit(); // a one-off: no state to wait for
+    }
   }
   const job = req.job;
   const state = job ? stateAfter(job.previous, req.outcome(snap?.markAfterCommit ?? null), req.changes !== undefined) : undefined;
   return {
     snapshot: snap?.result,
     changes: events ? { ...events.counts, delivered } : undefined,
-    // The run's last durable act, left to the caller so that nothing but releasing the lock
-    // comes between it and the exit: a run whose state is saved has delivered its changes.
+    // The run's last durable acts, left to the caller so that nothing but releasing the lock
+    // comes after them: the state saved, then the changes file renamed into place. A run killed
+    // between the two has its file delivered by the next run (JobFolder.delivered); one killed
+    // after both, in its last milliseconds, exits non-zero with its file delivered.
     // The journal and the delivered events are cleared by the job's next run.
     saveState: async () => {
       if (job && state) await job.store.put(job.source, state);
+      await delivery?.commit();
+    },
+    abandon: async () => {
+      await delivery?.abort();
     },
   };
 }

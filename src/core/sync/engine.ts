@@ -92,6 +92,15 @@ async function recoverJob(
       events.onInfo?.(`finished the commit of run ${journal.run}, which was interrupted; its changes come with this run's`);
     }
   }
+  // Killed after saving its state but before its changes file was renamed into place: the
+  // file never appeared, so its events are not delivered yet. (Before the stale temp files
+  // of the changes file are swept, which would remove the evidence.)
+  if (journal?.delivery && state?.lastRunId === journal.run && !(await JobFolder.delivered(journal.delivery))) {
+    state = { ...state, deliveredThrough: journal.delivery.from };
+    await store.put(source, state);
+    events.onInfo?.(`the changes file of run ${journal.run} never appeared (the run was interrupted); its changes come with this run's`);
+  }
+  if (journal?.delivery) await fs.rm(journal.delivery.temp, { force: true }).catch(() => undefined);
   if (journal) await folder.removeJournal();
   await folder.prune(state);
   return state;
@@ -137,11 +146,13 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
   const workDir = path.join(deps.home.workDir, workName(source.name, job.params) + (detached ? '.one-off' : ''));
   let keepWork = false;
   let load: SnapshotLoad | undefined;
+  /** Removes the run's changes file, prepared but not yet shown, should the run fail first. */
+  let abandon: (() => Promise<void>) | undefined;
   try {
     await job.snapshot?.open({ table, ...(job.waitSeconds !== undefined ? { waitSeconds: job.waitSeconds } : {}), signal: deps.signal });
     // A run killed with SIGKILL leaves its temp files next to the outputs; clear them now (under
     // the lock) rather than at the next write, so they do not linger through a long scan.
-    for (const target of [job.out?.target, job.changes]) if (target && target !== '-') await removeStaleTemps(target);
+    if (job.out && job.out.target !== '-') await removeStaleTemps(job.out.target);
     if (job.snapshot) await refuseAnotherJobsSnapshot(store, source.name, key, job.snapshot, table);
     const folder = JobFolder.of(deps.home.jobsDir, source.name, key);
     // Recovery first: the interrupted run may have been the one that fed a change file.
@@ -150,6 +161,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       : detached
         ? undefined
         : await store.get(source.name, key);
+    if (job.changes) await removeStaleTemps(job.changes);
     const role = roleOf(previous);
     await job.snapshot?.cleanStale();
 
@@ -247,6 +259,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       prepareOutput: deps.prepareOutput,
       signal: deps.signal,
     });
+    abandon = committed.abandon;
     if (job.out?.target === '-' && !streamNdjson) {
       const tmp = path.join(workDir, `stdout.${job.out.format}`);
       const p = await deps.prepareOutput(view, tmp, job.out.format, { sheetName: source.name });
@@ -255,6 +268,8 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     }
     keepWork = false;
     await fs.rm(workDir, { recursive: true, force: true });
+    // From here on a changes file still in its temp file is the next run's evidence.
+    abandon = undefined;
     await committed.saveState();
     const outputs = [job.out?.target, job.snapshot?.label, job.changes].filter((t): t is string => t !== undefined && t !== '-');
     return {
@@ -271,6 +286,7 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
       job: role.kind === 'job',
     };
   } catch (err) {
+    await abandon?.();
     if (!keepWork) await fs.rm(workDir, { recursive: true, force: true });
     throw err;
   } finally {

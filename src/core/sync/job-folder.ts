@@ -18,6 +18,13 @@ const journalSchema = z.object({
   seq: z.number().int().positive(),
   markAfterCommit: z.string(),
   state: jobSchema,
+  /**
+   * The run's changes file, complete in its temp file, renamed into place only after the state
+   * is saved: the next run tells from the file's inode whether that rename happened.
+   */
+  delivery: z
+    .object({ temp: z.string(), dest: z.string(), dev: z.number(), ino: z.number(), from: z.number().int().nonnegative() })
+    .optional(),
 });
 
 export type Journal = z.infer<typeof journalSchema>;
@@ -54,6 +61,20 @@ export class JobFolder {
 
   async writeJournal(journal: Journal): Promise<void> {
     await writeJsonAtomic(this.journalFile, journal);
+  }
+
+  /**
+   * Whether the changes file of the journal's run reached its name: the file there is the one
+   * the run wrote (same inode), or the temp file is gone (renamed, then the consumer moved or
+   * removed it). Only a temp file still there, the run's own, says the rename never happened.
+   */
+  static async delivered(d: NonNullable<Journal['delivery']>): Promise<boolean> {
+    const same = async (file: string) => {
+      const st = await fs.stat(file).catch(() => undefined);
+      return st !== undefined && st.dev === d.dev && st.ino === d.ino;
+    };
+    if (await same(d.dest)) return true;
+    return !(await same(d.temp));
   }
 
   async removeJournal(): Promise<void> {
