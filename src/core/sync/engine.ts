@@ -218,17 +218,28 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
         `some records are stamped after this machine's clock (newest ${spool.maxUpdatedText ?? '?'}), and the platform sent no Date; the watermark stops at the scan's start`,
       );
     }
+    const unstable = spool.hasDuplicateKeys || scanned.totalMoved;
     const watermark = nextWatermark({
       since,
       maxSeen: spool.maxUpdated,
       serverStart: clockStart,
-      unstable: spool.hasDuplicateKeys || scanned.totalMoved,
+      unstable,
       granularity: provider.sync.granularity,
       overlapSeconds: job.overlapSeconds,
     });
+    // A full pull during which rows moved may have missed a row that slipped onto a page
+    // already read: merged as a refresh, that person would be deleted from the snapshot and
+    // reported gone ("left today") only to come back next run. So such a pull only adds and
+    // updates; the next run, a full pull again (the watermark held), deletes who is gone.
+    const keepUnseen = mode === 'full' && unstable && snapshot !== undefined && (await snapshot.target.mark(table)) !== undefined;
+    if (keepUnseen) {
+      deps.events.onWarning?.(
+        'rows moved during this full pull, so the people it did not see are kept this time, not deleted; the next run settles them',
+      );
+    }
     const committed = await commitRun({
       spool: view,
-      mode,
+      mode: keepUnseen ? 'incremental' : mode,
       runId,
       runAt: runAt.toISOString(),
       sheetName: source.name,
