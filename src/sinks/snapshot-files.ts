@@ -17,6 +17,7 @@ export function fileSnapshotTarget(file: string, kind: Exclude<SnapshotKind, 'po
     label: file,
     open: async () => undefined,
     mark: async (table) => (sqlite ? (await loadSqlite()).sqliteMark(file, table) : fileMark(file)),
+    hasChangeFeed: async (table) => sqlite && (await loadSqlite()).sqliteHasChangeFeed(file, table),
     prepare: async (spool, opts) =>
       sqlite ? (await loadSqlite()).prepareSqliteSnapshot(spool, file, opts) : prepareNdjsonSnapshot(spool, file, opts),
     ...(sqlite ? { startLoad: async (opts) => (await loadSqlite()).startSqliteLoad(file, opts) } : {}),

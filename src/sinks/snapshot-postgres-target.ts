@@ -26,6 +26,7 @@ export function postgresSnapshotTarget(raw: string, keyFields: readonly string[]
       await s.lock({ ...(waitSeconds !== undefined ? { wait: waitSeconds } : {}), ...(signal ? { signal } : {}) });
     },
     mark: (table) => forTable(table).mark(),
+    hasChangeFeed: (table) => forTable(table).hasChangeFeed(),
     prepare: (spool, opts) => forTable(opts.table).prepare(spool, opts),
     cleanStale: async () => undefined,
     close: async () => {

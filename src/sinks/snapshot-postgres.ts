@@ -45,6 +45,8 @@ export interface PostgresSnapshot {
    * one (another idsync wrote it); undefined when there is no table.
    */
   mark(): Promise<string | undefined>;
+  /** Whether `<table>_changes` exists in the schema. */
+  hasChangeFeed(): Promise<boolean>;
   /** Writes the run inside one open transaction; commit() COMMITs, abort() rolls back. */
   prepare(spool: Spool, opts: PostgresPrepareOptions): Promise<PreparedSnapshot>;
   /** Releases the lock and closes the connection. */
@@ -124,6 +126,15 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
         lockHeld = true;
       } catch (err) {
         await fail(err, 'cannot lock the PostgreSQL snapshot');
+      }
+    },
+
+    async hasChangeFeed() {
+      const c = await connection();
+      try {
+        return (await describeTable(c, target.schema, `${opts.table}_changes`)) !== undefined;
+      } catch (err) {
+        return fail(err, `cannot read the tables of ${where}`);
       }
     },
 

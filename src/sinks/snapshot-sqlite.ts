@@ -275,6 +275,24 @@ export async function prepareSqliteSnapshot(
 }
 
 /** The mark of an SQLite snapshot: the last run merged into the table ('' if none recorded). */
+/** Whether the database holds `<table>_changes` (see SnapshotTarget.hasChangeFeed). */
+export async function sqliteHasChangeFeed(file: string, table: string): Promise<boolean> {
+  try {
+    await fsp.access(file);
+  } catch {
+    return false;
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`${table}_changes`) !== undefined;
+  } catch (err) {
+    throw sqliteError(err, file);
+  } finally {
+    db?.close();
+  }
+}
+
 export async function sqliteMark(file: string, table: string): Promise<string | undefined> {
   try {
     await fsp.access(file);

@@ -166,8 +166,32 @@ describe('jobs and one-offs', () => {
     expect(await readState(home, 'ecnu-postdocs')).toBe(state);
     // A copy is a snapshot of its own: a job may start from it.
     await fs.copyFile(snap, file('copy.sqlite'));
-    const copy = await idsync(['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', file('copy.sqlite')], env);
+    const copy = await idsync(
+      ['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', file('copy.sqlite'), '--changes', file('c4.ndjson')],
+      env,
+    );
     expect(copy.exitCode, String(copy.stderr)).toBe(0);
+  });
+
+  it('a snapshot with a table of changes refuses a run without --changes, from any IDSYNC_HOME', async () => {
+    const { env, file } = await setup();
+    const snap = file('s.sqlite');
+    const first = await idsync(['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', snap, '--changes', file('c1.ndjson')], env);
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+    const before = await fs.readFile(snap);
+    // Another host's or user's home: no state of this job, but the same database.
+    const other = await tempDir();
+    const elsewhere = { ...env, HOME: other, IDSYNC_HOME: other };
+    const requests = sandbox.stats().requests;
+    for (const since of ['last', '2024-01-01']) {
+      const r = await idsync(['pull', 'ecnu-postdocs', '--since', since, '--snapshot', snap], elsewhere);
+      expect(r.exitCode, String(r.stderr)).toBe(2);
+      expect(String(r.stderr)).toContain('keeps a table of changes (ecnu_postdocs_changes) fed by runs with --changes');
+    }
+    expect(sandbox.stats().requests).toBe(requests);
+    expect(await fs.readFile(snap)).toEqual(before);
+    const fed = await idsync(['pull', 'ecnu-postdocs', '--since', 'last', '--snapshot', snap, '--changes', file('c2.ndjson')], elsewhere);
+    expect(fed.exitCode, String(fed.stderr)).toBe(0);
   });
 
   it('a one-off with no snapshot neither waits for a running job nor reads its state', async () => {

@@ -114,6 +114,22 @@ describe('pull --snapshot postgresql://', () => {
     expect(await fs.readFile(path.join(home, 'state', 'ecnu-staff.json'), 'utf8')).toBe(state);
   });
 
+  it('a table with a table of changes refuses a run without --changes from another IDSYNC_HOME', async () => {
+    const { home, env } = await jobEnv();
+    const table = await freshDatabase();
+    const first = await idsync(
+      ['pull', 'ecnu-staff', '--since', 'last', '--snapshot', table.url, '--changes', path.join(home, 'c.ndjson'), '--quiet'],
+      env,
+    );
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+    const other = await jobEnv();
+    const requests = sandbox.stats().requests;
+    const r = await idsync(['pull', 'ecnu-staff', '--since', 'last', '--snapshot', table.url], other.env);
+    expect(r.exitCode, String(r.stderr)).toBe(2);
+    expect(String(r.stderr)).toContain('keeps a table of changes (ecnu_staff_changes)');
+    expect(sandbox.stats().requests).toBe(requests);
+  });
+
   it('refuses a password in the URL (exit 2) before any request, without echoing it', async () => {
     const { env } = await jobEnv();
     const before = sandbox.stats().requests;

@@ -17,6 +17,7 @@ import { refuseAnotherJobsSnapshot } from './snapshot-owner.js';
 import type { SnapshotLoad, SnapshotTarget } from './snapshot-target.js';
 import { checkPrivateTarget, checkWritableTarget } from './targets.js';
 import { nextWatermark } from './watermark.js';
+import { UsageError } from '../errors.js';
 
 export type { SinceSpec } from './job.js';
 
@@ -154,6 +155,14 @@ export async function runPull(job: PullJob, deps: PullDeps): Promise<PullResult>
     // the lock) rather than at the next write, so they do not linger through a long scan.
     if (job.out && job.out.target !== '-') await removeStaleTemps(job.out.target);
     if (job.snapshot) await refuseAnotherJobsSnapshot(store, source.name, key, job.snapshot, table);
+    // The job's own rule (it has fed a change file) is known only to its IDSYNC_HOME; a table
+    // of changes is there for everyone: a run from another host or home must feed it too.
+    if (job.snapshot && !job.changes && (await job.snapshot.hasChangeFeed(table))) {
+      throw new UsageError(
+        `${job.snapshot.label} keeps a table of changes (${table}_changes) fed by runs with --changes; add --changes FILE so that ` +
+          'no change of the snapshot goes missing from it, or drop that table to end the feed',
+      );
+    }
     const folder = JobFolder.of(deps.home.jobsDir, source.name, key);
     // Recovery first: the interrupted run may have been the one that fed a change file.
     const previous = isJobRun(job.since, job.snapshot !== undefined)

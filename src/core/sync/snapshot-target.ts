@@ -65,6 +65,11 @@ export interface SnapshotTarget {
    */
   open(opts: { table: string; waitSeconds?: number; signal?: AbortSignal }): Promise<void>;
   /**
+   * Whether the snapshot keeps a change table (`<table>_changes`, SQLite and PostgreSQL): then
+   * every run into it needs --changes, whoever runs it, from whatever IDSYNC_HOME.
+   */
+  hasChangeFeed(table: string): Promise<boolean>;
+  /**
    * The snapshot's current mark: a file's device and inode, a database's last run id; '' for a
    * snapshot that exists but carries no mark (written by an older idsync); undefined if missing.
    */
