@@ -101,6 +101,16 @@ export function openPostgresSnapshot(urlOrTarget: string | PostgresTarget, opts:
         }
         if (r.standby || r.ro === 'on')
           throw new IdsyncError(`${target.database} on ${target.host}:${target.port} is read-only (a standby?)`);
+        // idsync_runs holds every snapshot's mark: one of another program's, found only at the
+        // merge, failed the run after every page was fetched.
+        const runs = await describeTable(c, target.schema, 'idsync_runs');
+        const missing = runs ? ['tbl', 'run', 'at', 'total'].filter((col) => !runs.columns.includes(col)) : [];
+        if (missing.length > 0) {
+          throw new IdsyncError(
+            `table ${target.schema}.idsync_runs in ${target.database} on ${target.host}:${target.port} exists but is not idsync's ` +
+              `(no column ${missing.join(', ')}); rename it, or name another schema with ?schema=`,
+          );
+        }
         const info = await describeTable(c, target.schema, opts.table);
         if (info) {
           checkOwnTable(info, where, opts.keyFields);

@@ -164,6 +164,14 @@ describe('a PostgreSQL target that cannot be used is refused before any write', 
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  it("an idsync_runs table that is not idsync's is refused before any page is fetched", async () => {
+    await db.query('CREATE SCHEMA foreign_runs');
+    await db.query('CREATE TABLE foreign_runs.idsync_runs (tbl text PRIMARY KEY, note text)');
+    await expect(snap(`${url}?schema=foreign_runs`, pgServer().env, 'ecnu_users').preflight()).rejects.toThrow(
+      /table foreign_runs\.idsync_runs in idsync_t_\w+ on 127\.0\.0\.1:\d+ exists but is not idsync's \(no column run, at, total\)/,
+    );
+  });
+
   it('an idsync table keyed by another column is refused', async () => {
     await db.query(`CREATE TABLE other_users ("xh" text PRIMARY KEY)`);
     await db.query(`COMMENT ON TABLE other_users IS 'idsync snapshot: one row per record of other_users, key xh'`);
