@@ -7,6 +7,7 @@ import { homePaths, resolveHome } from '../core/home.js';
 import { findSource } from '../providers/source-registry.js';
 import { jobKey, StateStore } from '../core/state.js';
 import { JobFolder } from '../core/sync/job-folder.js';
+import { jobOptions } from '../core/sync/job.js';
 import { snapshotKindOf } from '../core/sync/snapshot-target.js';
 import { formatShanghai } from '../core/sync/shanghai-time.js';
 import { collectParam, nonEmpty } from './option-parsers.js';
@@ -105,10 +106,7 @@ export function registerState(program: Command, ctx: CliContext): void {
       const key = jobKey(flags.param ?? {}, snapshot);
       const removed = await store.reset(source, key);
       await JobFolder.of(home.jobsDir, source, key).remove();
-      const job = [
-        ...Object.entries(flags.param ?? {}).map(([k, v]) => `--param ${k}=${v}`),
-        snapshot === null ? '--no-snapshot' : `--snapshot ${snapshot}`,
-      ].join(' ');
+      const job = jobOptions(flags.param ?? {}, snapshot).join(' ');
       ctx.console.info(
         removed ? `${source}: job state reset (${job}); its next --since last run is a full pull` : `${source}: no such job (${job})`,
       );

@@ -274,18 +274,17 @@ export async function prepareSqliteSnapshot(
   }
 }
 
-/** The mark of an SQLite snapshot: the last run merged into the table ('' if none recorded). */
-/** Whether the database holds `<table>_changes` (see SnapshotTarget.hasChangeFeed). */
-export async function sqliteHasChangeFeed(file: string, table: string): Promise<boolean> {
+/** `read` of the database at `file`, opened read-only; `missing` when there is no file. */
+async function readSqlite<T>(file: string, missing: T, read: (db: Database.Database) => T): Promise<T> {
   try {
     await fsp.access(file);
   } catch {
-    return false;
+    return missing;
   }
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
-    return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`${table}_changes`) !== undefined;
+    return read(db);
   } catch (err) {
     throw sqliteError(err, file);
   } finally {
@@ -293,19 +292,16 @@ export async function sqliteHasChangeFeed(file: string, table: string): Promise<
   }
 }
 
-export async function sqliteMark(file: string, table: string): Promise<string | undefined> {
-  try {
-    await fsp.access(file);
-  } catch {
-    return undefined;
-  }
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
-    return readLastRun(db, table)?.run ?? '';
-  } catch (err) {
-    throw sqliteError(err, file);
-  } finally {
-    db?.close();
-  }
+/** Whether the database holds `<table>_changes` (see SnapshotTarget.hasChangeFeed). */
+export function sqliteHasChangeFeed(file: string, table: string): Promise<boolean> {
+  return readSqlite(
+    file,
+    false,
+    (db) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(`${table}_changes`) !== undefined,
+  );
+}
+
+/** The mark of an SQLite snapshot: the last run merged into the table ('' if none recorded). */
+export function sqliteMark(file: string, table: string): Promise<string | undefined> {
+  return readSqlite<string | undefined>(file, undefined, (db) => readLastRun(db, table)?.run ?? '');
 }

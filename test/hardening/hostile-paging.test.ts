@@ -62,6 +62,8 @@ async function jobThenHostile(setup: () => void) {
   const r = await idsync([...args('c2.ndjson'), '--retries', '0'], env);
   return {
     r,
+    home,
+    snap,
     stderr: String(r.stderr),
     unchanged: async () => {
       expect(await fs.readFile(snap, 'utf8')).toBe(before.snap);
@@ -110,31 +112,15 @@ describe('ECNU paging that cannot be whole', () => {
 
 describe('a full refresh during which rows moved', () => {
   it('keeps the person who slipped past instead of reporting them gone', async () => {
-    const home = await tempDir();
-    const env = hostileEnv(h, home);
-    const snap = path.join(home, 's.ndjson');
-    const args = (changes: string) => [
-      'pull',
-      'ecnu-users',
-      '--since',
-      '0',
-      '--snapshot',
-      snap,
-      '--changes',
-      path.join(home, changes),
-      '--page-size',
-      '10',
-    ];
-    ecnu(25, () => 25);
-    expect((await idsync(args('c1.ndjson'), env)).exitCode).toBe(0);
-    // Someone before the second page left the platform's list while it was paged: totalNum
-    // drops to 24 and the second page starts one row later, so person 10 is on no page read.
-    h.route(SYNC, (req, res) => {
-      const page = Number(query(req).get('pageNum'));
-      const ids = page === 1 ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : page === 2 ? [11, 12, 13, 14, 15, 16, 17, 18, 19, 20] : [21, 22, 23, 24];
-      sendJson(res, 200, ecnuOk({ totalNum: page === 1 ? 25 : 24, pageSize: 10, pageNum: page, rows: ids.map(person) }));
+    const { r, home, snap } = await jobThenHostile(() => {
+      // Someone before the second page left the platform's list while it was paged: totalNum
+      // drops to 24 and the second page starts one row later, so person 10 is on no page read.
+      h.route(SYNC, (req, res) => {
+        const page = Number(query(req).get('pageNum'));
+        const ids = page === 1 ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : page === 2 ? [11, 12, 13, 14, 15, 16, 17, 18, 19, 20] : [21, 22, 23, 24];
+        sendJson(res, 200, ecnuOk({ totalNum: page === 1 ? 25 : 24, pageSize: 10, pageNum: page, rows: ids.map(person) }));
+      });
     });
-    const r = await idsync(args('c2.ndjson'), env);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stderr)).toMatch(/rows moved during this full pull, so the people it did not see are kept this time/);
     const events = (await readNdjson(path.join(home, 'c2.ndjson'))) as { op: string; key: string }[];

@@ -40,6 +40,14 @@ export function runRole(input: RoleInput): RunRole {
   return role;
 }
 
+/** A job as the options that name it: `--param k=v … --snapshot TARGET` (or `--no-snapshot`). */
+export function jobOptions(params: Readonly<Record<string, string>>, snapshot: string | null | undefined): string[] {
+  const words: string[] = [];
+  for (const [k, v] of Object.entries(params)) words.push('--param', `${k}=${v}`);
+  words.push(...(snapshot == null ? ['--no-snapshot'] : ['--snapshot', snapshot]));
+  return words;
+}
+
 /** The command that resets this one job, not every job of the source. */
 export function resetCommand({
   source,
@@ -48,12 +56,9 @@ export function resetCommand({
 }: {
   source: string;
   params: Readonly<Record<string, string>>;
-  snapshot: string | undefined;
+  snapshot: string | null | undefined;
 }): string {
-  const words = ['idsync', 'state', 'reset', source];
-  for (const [k, v] of Object.entries(params)) words.push('--param', `${k}=${v}`);
-  words.push(...(snapshot === undefined ? ['--no-snapshot'] : ['--snapshot', snapshot]));
-  return words.map(shellWord).join(' ');
+  return ['idsync', 'state', 'reset', source, ...jobOptions(params, snapshot)].map(shellWord).join(' ');
 }
 
 /** `--since last` runs, and full pulls into a snapshot (a refresh), are the job's own. */

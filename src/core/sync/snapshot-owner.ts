@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import type { StateStore } from '../state.js';
-import { resetCommand } from './job.js';
+import { jobOptions, resetCommand } from './job.js';
 import { snapshotKindOf, type SnapshotTarget } from './snapshot-target.js';
 
 /**
@@ -41,10 +41,9 @@ export async function refuseAnotherJobsSnapshot(
     }
   }
   if (owner === undefined) return;
-  const params = Object.entries(owner.params).map(([k, v]) => `--param ${k}=${v} `);
   throw new UsageError(
-    `${target.label} is the snapshot of another job of ${source} (${params.join('')}--snapshot ${owner.snapshot}); ` +
+    `${target.label} is the snapshot of another job of ${source} (${jobOptions(owner.params, owner.snapshot).join(' ')}); ` +
       `run that job as it was started, so that its state and change feed stay whole, or end it first: ` +
-      resetCommand({ source, params: owner.params, snapshot: owner.snapshot! }),
+      resetCommand({ source, params: owner.params, snapshot: owner.snapshot }),
   );
 }
